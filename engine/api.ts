@@ -1,0 +1,60 @@
+/**
+ * What the world outside engine/ may do with an engine: apply sequenced commands, read state.
+ * The gateway, recovery and tests program against this interface, never against the engine's internals.
+ */
+import type { Command } from './commands.js';
+import type { Side } from './enums.js';
+import type {
+  AccountState,
+  EngineEvent,
+  InstrumentSpec,
+  OrderState,
+  PositionState,
+  UserState,
+} from './events.js';
+
+export interface BookLevel {
+  price: string;
+  quantity: string;
+  orders: number;
+}
+
+export interface BookSnapshot {
+  symbol: string;
+  /** seq of the last command applied when the snapshot was taken. */
+  seq: number;
+  bids: BookLevel[];
+  asks: BookLevel[];
+}
+
+export interface EngineOptions {
+  /** Run the risk core (margin checks, positions, fees, ledger). Off: a pure matching engine. Default on. */
+  risk?: boolean;
+}
+
+export interface EngineApi {
+  /**
+   * Applies one command. Its events are appended to `out` (the caller owns and reuses the array, so the hot
+   * path allocates nothing for it). `cmd.seq` must be `lastSeq + 1`: the engine throws otherwise, since a
+   * gap means the caller has lost a command.
+   */
+  apply(cmd: Command, out: EngineEvent[]): void;
+  /** seq of the last applied command; 0 for a fresh engine. */
+  readonly lastSeq: number;
+
+  user(userId: number): UserState | undefined;
+  instrument(symbol: string): InstrumentSpec | undefined;
+  instruments(): InstrumentSpec[];
+  account(accountId: number): AccountState | undefined;
+  accountsOfUser(userId: number): AccountState[];
+  /** A live order (PENDING_TRIGGER, NEW, PARTIALLY_FILLED); final orders live in the database. */
+  order(orderId: number): OrderState | undefined;
+  orderByClientId(accountId: number, clientOrderId: string): OrderState | undefined;
+  openOrders(accountId: number, symbol?: string): OrderState[];
+  positions(accountId: number): PositionState[];
+  book(symbol: string, depth: number): BookSnapshot | undefined;
+  bestPrice(symbol: string, side: Side): string | undefined;
+  lastTradePrice(symbol: string): string | undefined;
+  /** SHA-256 (hex) of the canonical encoding of the whole state. */
+  stateHash(): string;
+}

@@ -1,0 +1,219 @@
+/**
+ * Every command the engine takes. This module and events.ts are the one contract that the gateway, the
+ * sequencer, the journal, the persistence workers and the tests share.
+ *
+ * A command is a plain JSON object: decimal values are strings (see numeric.ts), ids are positive integers
+ * the engine assigned, and every command carries the `seq` and `ts` the sequencer stamped on it. The engine
+ * has no clock and no randomness: `ts` (microseconds since the Unix epoch) is the only time it knows.
+ */
+import type { AccountStatus, InstrumentKind, OrderType, Side, TimeInForce } from './enums.js';
+
+/** A decimal string with at most 12 integer and 8 fractional digits, e.g. "50000.5". */
+export type Decimal = string;
+/** Microseconds since the Unix epoch, stamped by the sequencer. */
+export type Micros = number;
+
+export interface Stamp {
+  /** Gap-free, strictly increasing, assigned by the sequencer. */
+  seq: number;
+  ts: Micros;
+}
+
+// ---- operator commands -------------------------------------------------------------------------------
+
+export interface CreateUser {
+  type: 'create_user';
+  name: string;
+  email: string | null;
+}
+
+export interface CreateInstrument {
+  type: 'create_instrument';
+  symbol: string;
+  kind: InstrumentKind;
+  baseCurrency: string;
+  quoteCurrency: string;
+  tickSize: Decimal;
+  lotSize: Decimal;
+  minQuantity: Decimal;
+  maxQuantity: Decimal;
+  /** Whole number, 1..100. */
+  maxLeverage: Decimal;
+  makerFeeRate: Decimal;
+  takerFeeRate: Decimal;
+  /** Seconds between funding payments; 0 for spot. */
+  fundingIntervalSeconds: number;
+}
+
+export interface OpenAccount {
+  type: 'open_account';
+  userId: number;
+  currency: string;
+  /** Whole number, 1..100. */
+  maxLeverage: Decimal;
+  marginEnabled: boolean;
+  autoLiquidation: boolean;
+  /** Margin ratio below which a margin call is raised; default "0.8". */
+  marginCallThreshold?: Decimal;
+  /** Margin ratio below which positions are liquidated; default "0.5". */
+  liquidationThreshold?: Decimal;
+}
+
+export interface Deposit {
+  type: 'deposit';
+  accountId: number;
+  amount: Decimal;
+}
+
+export interface Withdraw {
+  type: 'withdraw';
+  accountId: number;
+  amount: Decimal;
+}
+
+export interface SetLeverageLimit {
+  type: 'set_leverage_limit';
+  accountId: number;
+  maxLeverage: Decimal;
+}
+
+export interface SetAccountStatus {
+  type: 'set_account_status';
+  accountId: number;
+  status: AccountStatus;
+}
+
+export interface MarkPrice {
+  type: 'mark_price';
+  symbol: string;
+  price: Decimal;
+}
+
+/** Charges every open position of a perpetual `notional at mark * rate`; longs pay shorts when rate > 0. */
+export interface Funding {
+  type: 'funding';
+  symbol: string;
+  rate: Decimal; // may be negative
+}
+
+/** Expires every DAY order (all instruments). */
+export interface SessionEnd {
+  type: 'session_end';
+}
+
+/** Asks the engine to emit its state hash at this seq, so recovery can check itself against it. */
+export interface Checkpoint {
+  type: 'checkpoint';
+}
+
+// ---- trader commands ---------------------------------------------------------------------------------
+
+export interface PlaceOrder {
+  type: 'place_order';
+  accountId: number;
+  symbol: string;
+  side: Side;
+  orderType: OrderType;
+  timeInForce: TimeInForce;
+  quantity: Decimal;
+  /** Required for LIMIT and STOP_LIMIT, absent otherwise. */
+  price?: Decimal;
+  /** Required for STOP and STOP_LIMIT: the last-trade price that triggers the order. */
+  stopPrice?: Decimal;
+  postOnly?: boolean;
+  reduceOnly?: boolean;
+  /** Unique per account among live orders. */
+  clientOrderId?: string;
+  /** Whole number; defaults to the account's max leverage capped by the instrument's. */
+  leverage?: Decimal;
+}
+
+/** Identifies an order by engine id or by the account's client order id (exactly one of them). */
+export type OrderRef = { orderId: number; clientOrderId?: undefined } | { orderId?: undefined; clientOrderId: string };
+
+export type AmendOrder = {
+  type: 'amend_order';
+  accountId: number;
+  /** New limit price. Loses time priority. */
+  price?: Decimal;
+  /** New total quantity (filled part included). A decrease alone keeps time priority. */
+  quantity?: Decimal;
+} & OrderRef;
+
+export type CancelOrder = {
+  type: 'cancel_order';
+  accountId: number;
+} & OrderRef;
+
+export interface CancelAll {
+  type: 'cancel_all';
+  accountId: number;
+  symbol?: string;
+}
+
+/** Stop-loss / take-profit on a position: when the mark crosses one, a reduce-only market order closes it. */
+export interface SetPositionTpSl {
+  type: 'set_position_tpsl';
+  accountId: number;
+  symbol: string;
+  /** null clears it; undefined leaves it as it is. */
+  stopLoss?: Decimal | null;
+  takeProfit?: Decimal | null;
+}
+
+export type CommandBody =
+  | CreateUser
+  | CreateInstrument
+  | OpenAccount
+  | Deposit
+  | Withdraw
+  | SetLeverageLimit
+  | SetAccountStatus
+  | MarkPrice
+  | Funding
+  | SessionEnd
+  | Checkpoint
+  | PlaceOrder
+  | AmendOrder
+  | CancelOrder
+  | CancelAll
+  | SetPositionTpSl;
+
+export type CommandType = CommandBody['type'];
+
+/** A command as the engine applies it and the journal stores it. */
+export type Command = CommandBody & Stamp;
+
+export const COMMAND_TYPES: readonly CommandType[] = [
+  'create_user',
+  'create_instrument',
+  'open_account',
+  'deposit',
+  'withdraw',
+  'set_leverage_limit',
+  'set_account_status',
+  'mark_price',
+  'funding',
+  'session_end',
+  'checkpoint',
+  'place_order',
+  'amend_order',
+  'cancel_order',
+  'cancel_all',
+  'set_position_tpsl',
+];
+
+/** Commands that only an operator may issue (never reachable from a trader's connection). */
+export const OPERATOR_COMMANDS: ReadonlySet<CommandType> = new Set<CommandType>([
+  'create_user',
+  'create_instrument',
+  'open_account',
+  'deposit',
+  'withdraw',
+  'set_leverage_limit',
+  'set_account_status',
+  'mark_price',
+  'funding',
+  'session_end',
+  'checkpoint',
+]);

@@ -1,0 +1,132 @@
+/**
+ * Exact decimals as scaled integers.
+ *
+ * Every price, quantity, amount and rate crossing the engine's boundary is a decimal string with at most
+ * 12 integer and 8 fractional digits: exactly what PostgreSQL's NUMERIC(20,8) holds. Inside, such a value is
+ * a bigint count of 1e-8 "units". The book goes one step further and counts prices in ticks and quantities
+ * in lots of its instrument, as plain integers (always safe integers: checked at parse time).
+ *
+ * No binary floating point touches a value: parsing is character by character, formatting is integer
+ * arithmetic. decimal.js is kept for the cold edges (reports) where convenience beats speed.
+ */
+
+export const SCALE = 8;
+export const UNIT = 100_000_000n;
+/** NUMERIC(20,8): the largest magnitude is 10^12 - 10^-8, i.e. 10^20 - 1 units. */
+export const MAX_UNITS = 10n ** 20n - 1n;
+
+const DIGIT_0 = 48;
+const DIGIT_9 = 57;
+const DOT = 46;
+const MINUS = 45;
+
+/**
+ * Parses a canonical decimal string into units. Returns `undefined` for anything that is not one:
+ * exponent forms, signs where not allowed, `+`, spaces, NaN/Infinity, more than 12 integer or 8 fractional
+ * digits, leading zeros ("007"), a bare or trailing dot. JavaScript numbers are refused too: a price sent
+ * as a JSON number has already been through binary floating point.
+ */
+export function parseUnits(value: unknown, allowNegative = false): bigint | undefined {
+  if (typeof value !== 'string') return undefined;
+  const n = value.length;
+  if (n === 0 || n > 22) return undefined;
+  let i = 0;
+  let negative = false;
+  if (value.charCodeAt(0) === MINUS) {
+    if (!allowNegative) return undefined;
+    negative = true;
+    i = 1;
+  }
+  const intStart = i;
+  // Integer digits accumulate in a double-free way: at most 12 digits stay far below 2^53.
+  let intPart = 0;
+  while (i < n) {
+    const c = value.charCodeAt(i);
+    if (c < DIGIT_0 || c > DIGIT_9) break;
+    intPart = intPart * 10 + (c - DIGIT_0);
+    i++;
+  }
+  const intDigits = i - intStart;
+  if (intDigits === 0 || intDigits > 12) return undefined;
+  if (intDigits > 1 && value.charCodeAt(intStart) === DIGIT_0) return undefined;
+  let frac = 0;
+  let fracDigits = 0;
+  if (i < n) {
+    if (value.charCodeAt(i) !== DOT) return undefined;
+    i++;
+    while (i < n) {
+      const c = value.charCodeAt(i);
+      if (c < DIGIT_0 || c > DIGIT_9) return undefined;
+      frac = frac * 10 + (c - DIGIT_0);
+      fracDigits++;
+      i++;
+    }
+    if (fracDigits === 0 || fracDigits > SCALE) return undefined;
+  }
+  for (let k = fracDigits; k < SCALE; k++) frac *= 10;
+  // intPart < 10^12 and frac < 10^8: the sum is < 10^20, beyond 2^53, so combine in bigint.
+  let units = BigInt(intPart) * UNIT + BigInt(frac);
+  if (negative) {
+    if (units === 0n) return undefined; // "-0" is not canonical
+    units = -units;
+  }
+  return units;
+}
+
+/** Formats units as the shortest exact decimal string: 150000000n -> "1.5", -1n -> "-0.00000001". */
+export function formatUnits(units: bigint): string {
+  const negative = units < 0n;
+  const abs = negative ? -units : units;
+  const intPart = abs / UNIT;
+  const fracPart = abs % UNIT;
+  let s = intPart.toString();
+  if (fracPart !== 0n) {
+    let frac = fracPart.toString().padStart(SCALE, '0');
+    let end = frac.length;
+    while (frac.charCodeAt(end - 1) === DIGIT_0) end--;
+    frac = frac.slice(0, end);
+    s = `${s}.${frac}`;
+  }
+  return negative ? `-${s}` : s;
+}
+
+/** True when the value fits NUMERIC(20,8). */
+export function fitsNumeric(units: bigint): boolean {
+  return units <= MAX_UNITS && units >= -MAX_UNITS;
+}
+
+/**
+ * Rounding of a quotient, written once. `mode`:
+ * - 'down': toward zero (truncate); used where the exchange must not give away what it does not have.
+ * - 'up': away from zero; used where the exchange must not under-reserve (fees charged, margin held).
+ * - 'half_even': banker's rounding, used for reported averages.
+ */
+export type Rounding = 'down' | 'up' | 'half_even';
+
+export function divRound(numerator: bigint, denominator: bigint, mode: Rounding): bigint {
+  if (denominator === 0n) throw new RangeError('division by zero');
+  if (denominator < 0n) {
+    numerator = -numerator;
+    denominator = -denominator;
+  }
+  const negative = numerator < 0n;
+  const abs = negative ? -numerator : numerator;
+  let q = abs / denominator;
+  const r = abs % denominator;
+  if (r !== 0n) {
+    if (mode === 'up') q += 1n;
+    else if (mode === 'half_even') {
+      const twice = r * 2n;
+      if (twice > denominator || (twice === denominator && (q & 1n) === 1n)) q += 1n;
+    }
+  }
+  return negative ? -q : q;
+}
+
+/** units * units / UNIT, rounded: the product of two 8-place decimals brought back to 8 places. */
+export function mulUnits(a: bigint, b: bigint, mode: Rounding): bigint {
+  return divRound(a * b, UNIT, mode);
+}
+
+/** Largest integer a tick or lot count may be: beyond it a JavaScript number stops being exact. */
+export const MAX_COUNT = Number.MAX_SAFE_INTEGER;
