@@ -129,7 +129,9 @@ export interface PlaceOrder {
 }
 
 /** Identifies an order by engine id or by the account's client order id (exactly one of them). */
-export type OrderRef = { orderId: number; clientOrderId?: undefined } | { orderId?: undefined; clientOrderId: string };
+export type OrderRef =
+  | { orderId: number; clientOrderId?: undefined }
+  | { orderId?: undefined; clientOrderId: string };
 
 export type AmendOrder = {
   type: 'amend_order';

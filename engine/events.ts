@@ -11,7 +11,7 @@
  *   its state, so replaying the same commands yields the same ids.
  * - Decimal values are exact decimal strings (numeric.ts); ids are positive integers.
  */
-import type { Decimal, Micros } from './commands.js';
+import type { CommandType, Decimal, Micros } from './commands.js';
 import type {
   AccountStatus,
   CancelReason,
@@ -25,7 +25,6 @@ import type {
   Side,
   TimeInForce,
 } from './enums.js';
-import type { CommandType } from './commands.js';
 
 interface EventStamp {
   seq: number;

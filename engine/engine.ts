@@ -1,0 +1,725 @@
+/**
+ * The engine: applies sequenced commands to the books (and, with risk on, to accounts and positions) and
+ * emits events. Single-threaded and deterministic: no clock (time is the command's `ts`), no randomness,
+ * iteration only over insertion-ordered collections.
+ *
+ * A command's events are emitted in this order:
+ *   1. what happened, in the order it happened: trades, ledger entries, rejections, liquidations...
+ *   2. the final state of every order the command changed (once each, in the order first touched);
+ *   3. positions and accounts the command changed (risk core);
+ *   4. the book levels the command changed (once each), as L2 deltas.
+ *
+ * Stops trigger on the last trade price. After a command's own matching, every stop that the last price
+ * triggers is taken out of the stop book and activated one after another in order of order id (oldest
+ * first); their trades move the last price, and the check repeats until no stop triggers. A loop, not
+ * recursion: a cascade of any length runs in constant stack.
+ */
+import type { BookLevel, BookSnapshot, EngineApi, EngineOptions } from './api.js';
+import { type BookSide, type Level, OrderBook } from './book.js';
+import type {
+  AmendOrder,
+  CancelAll,
+  CancelOrder,
+  Command,
+  CreateInstrument,
+  CreateUser,
+  PlaceOrder,
+  SessionEnd,
+} from './commands.js';
+import type { CancelReason, OrderType, RejectReason, Side, TimeInForce } from './enums.js';
+import type {
+  AccountState,
+  EngineEvent,
+  InstrumentSpec,
+  OrderState,
+  PositionState,
+  UserState,
+} from './events.js';
+import { hashEngine } from './hash.js';
+import { type Instrument, instrumentFromCommand } from './instrument.js';
+import { type MatchSink, match, reachableLots, wouldTake } from './matcher.js';
+import { Order, type OrderOrigin } from './order.js';
+import { createRisk } from './risk/index.js';
+import type { FillMoney, RiskPort } from './risk-port.js';
+import { StopBook } from './stops.js';
+import { isClientOrderId, isPositiveId, validatePlace } from './validate.js';
+
+/** One instrument's book and stops. */
+export interface Market {
+  readonly instrument: Instrument;
+  readonly book: OrderBook;
+  readonly stops: StopBook;
+}
+
+/** An account's live orders, as the matching core sees them (risk keeps balances elsewhere). */
+export interface Owner {
+  /** Insertion-ordered: cancel-all cancels oldest first. */
+  readonly live: Set<Order>;
+  readonly byClientId: Map<string, Order>;
+}
+
+const ZERO_MONEY: FillMoney = { makerFee: '0', takerFee: '0', makerRealizedPnl: '0', takerRealizedPnl: '0' };
+
+export class Engine implements EngineApi, MatchSink {
+  private seq = 0;
+  private ts = 0;
+  private out: EngineEvent[] = [];
+
+  readonly markets = new Map<string, Market>();
+  readonly users = new Map<number, UserState>();
+  /** Every live order by id. */
+  readonly orders = new Map<number, Order>();
+  readonly owners = new Map<number, Owner>();
+  /** Live DAY orders, expired by session_end. */
+  readonly dayOrders = new Set<Order>();
+  readonly risk: RiskPort | null;
+
+  /** Id counters: part of the state (hashed, snapshotted), so replay assigns the same ids. */
+  nextUserId = 1;
+  nextInstrumentId = 1;
+  nextOrderId = 1;
+  nextTradeId = 1;
+
+  // per-command change tracking (state events are coalesced per command)
+  private dirtyOrders: Order[] = [];
+  private dirtyLevels: Level[] = [];
+  private dirtyLevelSides: BookSide[] = [];
+  private dirtyLevelMarkets: Market[] = [];
+  private readonly money: FillMoney = { ...ZERO_MONEY };
+  /** The market the matcher is working on (the MatchSink callbacks need it). */
+  private matching: Market | null = null;
+
+  constructor(options: EngineOptions = {}) {
+    this.risk = options.risk === false ? null : createRisk(this);
+  }
+
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  /** The `ts` of the command being applied (for the risk core). */
+  get now(): number {
+    return this.ts;
+  }
+
+  /** The seq of the command being applied (for the risk core). */
+  get currentSeq(): number {
+    return this.seq;
+  }
+
+  apply(cmd: Command, out: EngineEvent[]): void {
+    if (cmd.seq !== this.seq + 1) {
+      throw new Error(`engine expected seq ${this.seq + 1}, got ${cmd.seq}: a command was lost or repeated`);
+    }
+    this.seq = cmd.seq;
+    this.ts = cmd.ts;
+    this.out = out;
+    switch (cmd.type) {
+      case 'place_order':
+        this.place(cmd);
+        break;
+      case 'cancel_order':
+        this.cancel(cmd);
+        break;
+      case 'amend_order':
+        this.amend(cmd);
+        break;
+      case 'cancel_all':
+        this.cancelAll(cmd);
+        break;
+      case 'create_instrument':
+        this.createInstrument(cmd);
+        break;
+      case 'create_user':
+        this.createUser(cmd);
+        break;
+      case 'session_end':
+        this.sessionEnd(cmd);
+        break;
+      case 'checkpoint':
+        out.push({ type: 'state_hash', seq: this.seq, ts: this.ts, hash: this.stateHash() });
+        break;
+      default:
+        if (this.risk === null || !this.risk.handle(cmd)) this.reject(cmd, 'INVALID_COMMAND', null, null);
+    }
+    this.flushCommand();
+  }
+
+  // ---- queries ---------------------------------------------------------------------------------------------
+
+  user(userId: number): UserState | undefined {
+    return this.users.get(userId);
+  }
+
+  instrument(symbol: string): InstrumentSpec | undefined {
+    return this.markets.get(symbol)?.instrument.spec;
+  }
+
+  instruments(): InstrumentSpec[] {
+    return [...this.markets.values()].map((m) => m.instrument.spec);
+  }
+
+  account(accountId: number): AccountState | undefined {
+    return (
+      this.risk as unknown as { accountState?(id: number): AccountState | undefined } | null
+    )?.accountState?.(accountId);
+  }
+
+  accountsOfUser(userId: number): AccountState[] {
+    return (
+      (this.risk as unknown as { accountsOfUser?(id: number): AccountState[] } | null)?.accountsOfUser?.(
+        userId,
+      ) ?? []
+    );
+  }
+
+  positions(accountId: number): PositionState[] {
+    return (
+      (this.risk as unknown as { positionStates?(id: number): PositionState[] } | null)?.positionStates?.(
+        accountId,
+      ) ?? []
+    );
+  }
+
+  order(orderId: number): OrderState | undefined {
+    return this.orders.get(orderId)?.toState();
+  }
+
+  orderByClientId(accountId: number, clientOrderId: string): OrderState | undefined {
+    return this.owners.get(accountId)?.byClientId.get(clientOrderId)?.toState();
+  }
+
+  openOrders(accountId: number, symbol?: string): OrderState[] {
+    const owner = this.owners.get(accountId);
+    if (owner === undefined) return [];
+    const result: OrderState[] = [];
+    for (const o of owner.live)
+      if (symbol === undefined || o.instrument.symbol === symbol) result.push(o.toState());
+    return result;
+  }
+
+  book(symbol: string, depth: number): BookSnapshot | undefined {
+    const m = this.markets.get(symbol);
+    if (m === undefined) return undefined;
+    const levels = (side: BookSide): BookLevel[] => {
+      const result: BookLevel[] = [];
+      const ls = side.levels;
+      for (let i = ls.length - 1; i >= 0 && result.length < depth; i--) {
+        const l = ls[i];
+        result.push({
+          price: m.instrument.priceString(l.priceTicks),
+          quantity: m.instrument.qtyString(l.totalLots),
+          orders: l.count,
+        });
+      }
+      return result;
+    };
+    return { symbol, seq: this.seq, bids: levels(m.book.bids), asks: levels(m.book.asks) };
+  }
+
+  bestPrice(symbol: string, side: Side): string | undefined {
+    const m = this.markets.get(symbol);
+    const best = m?.book.sideOf(side).best();
+    return best === undefined ? undefined : m!.instrument.priceString(best.priceTicks);
+  }
+
+  lastTradePrice(symbol: string): string | undefined {
+    const m = this.markets.get(symbol);
+    return m === undefined || m.instrument.lastTradeTicks === 0
+      ? undefined
+      : m.instrument.priceString(m.instrument.lastTradeTicks);
+  }
+
+  stateHash(): string {
+    return hashEngine(this);
+  }
+
+  // ---- operator commands -----------------------------------------------------------------------------------
+
+  private createUser(cmd: CreateUser & { seq: number; ts: number }): void {
+    if (typeof cmd.name !== 'string' || cmd.name.length === 0 || cmd.name.length > 200) {
+      this.reject(cmd, 'INVALID_COMMAND', null, null);
+      return;
+    }
+    const email = cmd.email ?? null;
+    if (email !== null && (typeof email !== 'string' || email.length > 320)) {
+      this.reject(cmd, 'INVALID_COMMAND', null, null);
+      return;
+    }
+    const user: UserState = { userId: this.nextUserId++, name: cmd.name, email, createdAt: this.ts };
+    this.users.set(user.userId, user);
+    this.out.push({ type: 'user_created', seq: this.seq, ts: this.ts, ...user });
+  }
+
+  private createInstrument(cmd: CreateInstrument & { seq: number; ts: number }): void {
+    if (typeof cmd.symbol === 'string' && this.markets.has(cmd.symbol)) {
+      this.reject(cmd, 'DUPLICATE_INSTRUMENT', null, null);
+      return;
+    }
+    const ins = instrumentFromCommand(this.nextInstrumentId, cmd);
+    if (typeof ins === 'string') {
+      this.reject(cmd, ins, null, null);
+      return;
+    }
+    this.nextInstrumentId++;
+    this.markets.set(ins.symbol, { instrument: ins, book: new OrderBook(), stops: new StopBook() });
+    this.out.push({ type: 'instrument_created', seq: this.seq, ts: this.ts, ...ins.spec });
+  }
+
+  private sessionEnd(_cmd: SessionEnd): void {
+    const expiring = [...this.dayOrders].sort((a, b) => a.id - b.id);
+    for (const o of expiring) {
+      this.takeOut(o);
+      o.cancel('SESSION_END', 'EXPIRED');
+      o.expiredAt = this.ts;
+      this.finish(o);
+    }
+    this.out.push({ type: 'session_end', seq: this.seq, ts: this.ts, expiredOrders: expiring.length });
+  }
+
+  // ---- trader commands -------------------------------------------------------------------------------------
+
+  private place(cmd: PlaceOrder): void {
+    if (!isPositiveId(cmd.accountId)) return this.reject(cmd, 'INVALID_COMMAND', null, null);
+    const coid = cmd.clientOrderId === undefined ? null : cmd.clientOrderId;
+    const market = this.markets.get(cmd.symbol);
+    if (market === undefined) return this.reject(cmd, 'UNKNOWN_INSTRUMENT', null, coid);
+    const risk = this.risk;
+    if (risk !== null && !risk.hasAccount(cmd.accountId))
+      return this.reject(cmd, 'UNKNOWN_ACCOUNT', null, coid);
+    const f = validatePlace(cmd, market.instrument);
+    if (typeof f === 'string') return this.reject(cmd, f, null, typeof coid === 'string' ? coid : null);
+
+    const ins = market.instrument;
+    const order = new Order(
+      this.nextOrderId++,
+      cmd.accountId,
+      coid,
+      ins,
+      cmd.side,
+      cmd.orderType,
+      cmd.timeInForce,
+      f.priceTicks,
+      f.stopTicks,
+      f.quantityLots,
+      cmd.postOnly === true,
+      cmd.reduceOnly === true,
+      f.leverage === 0 && risk === null ? 1 : f.leverage,
+      ins.takerFeeRate,
+      'USER',
+      this.ts,
+    );
+    this.touch(order);
+    if (coid !== null && this.owners.get(cmd.accountId)?.byClientId.has(coid)) {
+      return this.refuse(order, 'DUPLICATE_CLIENT_ORDER_ID');
+    }
+    if (risk !== null) {
+      const reason = risk.admit(order);
+      if (reason !== null) return this.refuse(order, reason);
+    }
+    this.submit(market, order);
+  }
+
+  /**
+   * Enters an admitted order: a stop waits for its trigger (or triggers at once if the last price already
+   * crossed it), anything else executes. Then triggered stops run. Also used by the risk core for the
+   * orders it generates (stop-loss, take-profit, liquidation).
+   */
+  submit(market: Market, order: Order): void {
+    if (order.stopTicks > 0) {
+      const last = market.instrument.lastTradeTicks;
+      const triggered =
+        last > 0 && (order.side === 'BUY' ? last >= order.stopTicks : last <= order.stopTicks);
+      if (!triggered) {
+        market.stops.add(order);
+        this.register(order);
+        return;
+      }
+      order.status = 'NEW';
+    }
+    this.execute(market, order);
+    this.runStops(market);
+  }
+
+  private cancel(cmd: CancelOrder): void {
+    const order = this.findOwned(cmd);
+    if (order === undefined) return;
+    this.touch(order);
+    this.takeOut(order);
+    order.cancel('USER');
+    this.finish(order);
+  }
+
+  private cancelAll(cmd: CancelAll): void {
+    if (!isPositiveId(cmd.accountId)) return this.reject(cmd, 'INVALID_COMMAND', null, null);
+    if (cmd.symbol !== undefined && !this.markets.has(cmd.symbol)) {
+      return this.reject(cmd, 'UNKNOWN_INSTRUMENT', null, null);
+    }
+    this.cancelOrders(cmd.accountId, cmd.symbol, 'CANCEL_ALL');
+  }
+
+  /** Cancels an account's live orders (optionally on one instrument), oldest first. Returns how many. */
+  cancelOrders(accountId: number, symbol: string | undefined, reason: CancelReason): number {
+    const owner = this.owners.get(accountId);
+    if (owner === undefined) return 0;
+    const victims: Order[] = [];
+    for (const o of owner.live) if (symbol === undefined || o.instrument.symbol === symbol) victims.push(o);
+    for (const o of victims) {
+      this.touch(o);
+      this.takeOut(o);
+      o.cancel(reason);
+      this.finish(o);
+    }
+    return victims.length;
+  }
+
+  private amend(cmd: AmendOrder): void {
+    const order = this.findOwned(cmd);
+    if (order === undefined) return;
+    const ins = order.instrument;
+    const market = this.markets.get(ins.symbol)!;
+    let priceTicks = order.priceTicks;
+    if (cmd.price !== undefined) {
+      if (order.priceTicks === 0) return this.reject(cmd, 'UNEXPECTED_PRICE', order.id, order.clientOrderId);
+      const p = ins.priceToTicks(cmd.price);
+      if (typeof p === 'string') return this.reject(cmd, p, order.id, order.clientOrderId);
+      priceTicks = p;
+    }
+    let quantityLots = order.quantityLots;
+    if (cmd.quantity !== undefined) {
+      const q = ins.qtyToLots(cmd.quantity);
+      if (typeof q === 'string') return this.reject(cmd, q, order.id, order.clientOrderId);
+      quantityLots = q;
+    }
+    if (priceTicks === order.priceTicks && quantityLots === order.quantityLots) {
+      return this.reject(cmd, 'AMEND_NO_CHANGE', order.id, order.clientOrderId);
+    }
+    if (quantityLots <= order.filledLots)
+      return this.reject(cmd, 'AMEND_BELOW_FILLED', order.id, order.clientOrderId);
+    const resting = order.level !== null;
+    const repriced = priceTicks !== order.priceTicks;
+    if (resting && repriced && order.postOnly) {
+      const best = market.book.opposite(order.side).best();
+      const takes =
+        best !== undefined &&
+        (order.side === 'BUY' ? best.priceTicks <= priceTicks : best.priceTicks >= priceTicks);
+      if (takes) return this.reject(cmd, 'POST_ONLY_WOULD_TAKE', order.id, order.clientOrderId);
+    }
+    if (this.risk !== null) {
+      const reason = this.risk.admitAmend(order, priceTicks, quantityLots);
+      if (reason !== null) return this.reject(cmd, reason, order.id, order.clientOrderId);
+    }
+    this.touch(order);
+    order.updatedAt = this.ts;
+    const newRemaining = quantityLots - order.filledLots;
+    if (resting && !repriced && quantityLots < order.quantityLots) {
+      // A pure decrease keeps the order's place in the queue.
+      const level = order.level!;
+      level.totalLots -= order.remainingLots - newRemaining;
+      order.quantityLots = quantityLots;
+      order.remainingLots = newRemaining;
+      this.touchLevel(market.book.sideOf(order.side), level, market);
+      this.risk?.reserve(order);
+      return;
+    }
+    // Anything else is a cancel-replace under the same id: it loses priority and may trade at once.
+    if (resting) {
+      const side = market.book.sideOf(order.side);
+      const level = side.remove(order);
+      this.touchLevel(side, level, market);
+      this.unregister(order);
+    } else {
+      market.stops.remove(order);
+      this.unregister(order);
+    }
+    order.priceTicks = priceTicks;
+    order.quantityLots = quantityLots;
+    order.remainingLots = newRemaining;
+    this.risk?.reserve(order);
+    if (order.status === 'PENDING_TRIGGER') {
+      market.stops.add(order);
+      this.register(order);
+      return;
+    }
+    this.execute(market, order);
+    this.runStops(market);
+  }
+
+  // ---- the order life cycle --------------------------------------------------------------------------------
+
+  /** Runs `order` as a taker, then rests, cancels or refuses what is left according to its type and TIF. */
+  private execute(market: Market, order: Order): void {
+    const book = market.book;
+    if (order.postOnly && wouldTake(book, order)) return this.refuse(order, 'POST_ONLY_WOULD_TAKE');
+    if (order.tif === 'FOK' && reachableLots(book, order, order.remainingLots) < order.remainingLots) {
+      return this.refuse(order, 'FOK_NOT_FILLABLE');
+    }
+    const isMarket = order.priceTicks === 0;
+    if (isMarket && book.opposite(order.side).best() === undefined) return this.refuse(order, 'NO_LIQUIDITY');
+
+    this.matching = market;
+    const stp = match(book, order, this);
+    if (order.remainingLots === 0) {
+      this.finish(order);
+      return;
+    }
+    if (stp || isMarket || order.tif === 'IOC' || order.tif === 'FOK') {
+      order.cancel(stp ? 'SELF_TRADE_PREVENTED' : isMarket ? 'MARKET_REMAINDER' : 'IOC_REMAINDER');
+      this.finish(order);
+      return;
+    }
+    const side = book.sideOf(order.side);
+    const level = side.add(order);
+    this.touchLevel(side, level, market);
+    this.register(order);
+    this.risk?.reserve(order);
+  }
+
+  private runStops(market: Market): void {
+    const stops = market.stops;
+    const ins = market.instrument;
+    while (stops.size > 0 && ins.lastTradeTicks > 0) {
+      const triggered = stops.takeTriggered(ins.lastTradeTicks);
+      if (triggered.length === 0) return;
+      for (const o of triggered) {
+        this.unregister(o);
+        this.touch(o);
+        o.status = 'NEW';
+        o.updatedAt = this.ts;
+        this.execute(market, o);
+      }
+    }
+  }
+
+  // MatchSink: called by the matcher for each fill and changed level.
+  onFill(taker: Order, maker: Order, priceTicks: number, lots: number): void {
+    const ins = taker.instrument;
+    ins.lastTradeTicks = priceTicks;
+    this.touch(maker);
+    maker.updatedAt = this.ts;
+    taker.updatedAt = this.ts;
+    const tradeId = this.nextTradeId++;
+    const money = this.risk === null ? ZERO_MONEY : this.money;
+    this.risk?.settle(taker, maker, priceTicks, lots, tradeId, money);
+    this.out.push({
+      type: 'trade',
+      seq: this.seq,
+      ts: this.ts,
+      tradeId,
+      symbol: ins.symbol,
+      price: ins.priceString(priceTicks),
+      quantity: ins.qtyString(lots),
+      takerSide: taker.side,
+      makerOrderId: maker.id,
+      takerOrderId: taker.id,
+      makerAccountId: maker.accountId,
+      takerAccountId: taker.accountId,
+      makerFee: money.makerFee,
+      takerFee: money.takerFee,
+      makerFeeRate: ins.spec.makerFeeRate,
+      takerFeeRate: ins.spec.takerFeeRate,
+      makerRealizedPnl: money.makerRealizedPnl,
+      takerRealizedPnl: money.takerRealizedPnl,
+    });
+  }
+
+  onMakerDone(maker: Order): void {
+    this.finish(maker);
+  }
+
+  onLevelChanged(side: BookSide, level: Level): void {
+    this.touchLevel(side, level, this.matching!);
+  }
+
+  // ---- helpers ---------------------------------------------------------------------------------------------
+
+  /** Refuses a constructed order: it is recorded with status REJECTED and its reason. */
+  private refuse(order: Order, reason: RejectReason): void {
+    this.touch(order);
+    order.cancelledLots += order.remainingLots;
+    order.remainingLots = 0;
+    order.status = 'REJECTED';
+    order.rejectionReason = reason;
+    if (this.risk !== null && order.reserved !== 0n) this.risk.reserve(order);
+  }
+
+  /** Refuses a command that names no valid order to record. */
+  private reject(
+    cmd: Command | PlaceOrder | CancelOrder | AmendOrder | CancelAll | CreateUser | CreateInstrument,
+    reason: RejectReason,
+    orderId: number | null,
+    clientOrderId: string | null,
+  ): void {
+    const accountId = (cmd as { accountId?: unknown }).accountId;
+    this.out.push({
+      type: 'rejected',
+      seq: this.seq,
+      ts: this.ts,
+      command: typeof cmd.type === 'string' ? cmd.type : 'place_order',
+      reason,
+      accountId: isPositiveId(accountId) ? accountId : null,
+      orderId,
+      clientOrderId: isClientOrderId(clientOrderId) ? clientOrderId : null,
+    } as EngineEvent);
+  }
+
+  /** Looks up the live order a cancel/amend names, owned by the command's account; rejects otherwise. */
+  private findOwned(cmd: CancelOrder | AmendOrder): Order | undefined {
+    if (!isPositiveId(cmd.accountId)) {
+      this.reject(cmd, 'INVALID_COMMAND', null, null);
+      return undefined;
+    }
+    let order: Order | undefined;
+    if (cmd.orderId !== undefined) {
+      if (!isPositiveId(cmd.orderId) || cmd.clientOrderId !== undefined) {
+        this.reject(cmd, 'INVALID_COMMAND', null, null);
+        return undefined;
+      }
+      order = this.orders.get(cmd.orderId);
+    } else if (isClientOrderId(cmd.clientOrderId)) {
+      order = this.owners.get(cmd.accountId)?.byClientId.get(cmd.clientOrderId);
+    } else {
+      this.reject(cmd, 'INVALID_COMMAND', null, null);
+      return undefined;
+    }
+    // Another account's order is reported as unknown: its existence is not the caller's business.
+    if (order === undefined || order.accountId !== cmd.accountId) {
+      this.reject(cmd, 'UNKNOWN_ORDER', cmd.orderId ?? null, cmd.clientOrderId ?? null);
+      return undefined;
+    }
+    return order;
+  }
+
+  /** Removes a live order from wherever it waits (book or stop book). */
+  private takeOut(order: Order): void {
+    const market = this.markets.get(order.instrument.symbol)!;
+    if (order.level !== null) {
+      const side = market.book.sideOf(order.side);
+      const level = side.remove(order);
+      this.touchLevel(side, level, market);
+    } else if (order.status === 'PENDING_TRIGGER') {
+      market.stops.remove(order);
+    }
+    order.updatedAt = this.ts;
+  }
+
+  /** Bookkeeping when an order reaches a final state. */
+  private finish(order: Order): void {
+    this.touch(order);
+    order.updatedAt = this.ts;
+    this.unregister(order);
+    if (this.risk !== null) this.risk.reserve(order);
+  }
+
+  private register(order: Order): void {
+    if (this.orders.has(order.id)) return;
+    this.orders.set(order.id, order);
+    let owner = this.owners.get(order.accountId);
+    if (owner === undefined) {
+      owner = { live: new Set(), byClientId: new Map() };
+      this.owners.set(order.accountId, owner);
+    }
+    owner.live.add(order);
+    if (order.clientOrderId !== null) owner.byClientId.set(order.clientOrderId, order);
+    if (order.tif === 'DAY') this.dayOrders.add(order);
+  }
+
+  private unregister(order: Order): void {
+    if (!this.orders.delete(order.id)) return;
+    const owner = this.owners.get(order.accountId)!;
+    owner.live.delete(order);
+    if (order.clientOrderId !== null && owner.byClientId.get(order.clientOrderId) === order) {
+      owner.byClientId.delete(order.clientOrderId);
+    }
+    if (order.tif === 'DAY') this.dayOrders.delete(order);
+  }
+
+  /** Lists an order for a state event at the end of this command. */
+  touch(order: Order): void {
+    if (order.dirtySeq !== this.seq) {
+      order.dirtySeq = this.seq;
+      this.dirtyOrders.push(order);
+    }
+  }
+
+  private touchLevel(side: BookSide, level: Level, market: Market): void {
+    if (level.dirtySeq !== this.seq) {
+      level.dirtySeq = this.seq;
+      this.dirtyLevels.push(level);
+      this.dirtyLevelSides.push(side);
+      this.dirtyLevelMarkets.push(market);
+    }
+  }
+
+  private flushCommand(): void {
+    const out = this.out;
+    const seq = this.seq;
+    const ts = this.ts;
+    const orders = this.dirtyOrders;
+    if (orders.length > 0) {
+      for (let i = 0; i < orders.length; i++) {
+        out.push(orders[i].toEvent(seq, ts));
+      }
+      orders.length = 0;
+    }
+    if (this.risk !== null) this.risk.afterCommand(out);
+    const levels = this.dirtyLevels;
+    if (levels.length > 0) {
+      for (let i = 0; i < levels.length; i++) {
+        const level = levels[i];
+        const ins = this.dirtyLevelMarkets[i].instrument;
+        out.push({
+          type: 'book',
+          seq,
+          ts,
+          symbol: ins.symbol,
+          side: this.dirtyLevelSides[i].side,
+          price: ins.priceString(level.priceTicks),
+          quantity: ins.qtyString(level.totalLots),
+        });
+      }
+      levels.length = 0;
+      this.dirtyLevelSides.length = 0;
+      this.dirtyLevelMarkets.length = 0;
+    }
+  }
+
+  /** Builds an engine-generated order (stop-loss, take-profit, liquidation) for the risk core. */
+  internalOrder(
+    market: Market,
+    accountId: number,
+    side: Side,
+    type: OrderType,
+    tif: TimeInForce,
+    priceTicks: number,
+    quantityLots: number,
+    leverage: number,
+    origin: OrderOrigin,
+  ): Order {
+    const order = new Order(
+      this.nextOrderId++,
+      accountId,
+      null,
+      market.instrument,
+      side,
+      type,
+      tif,
+      priceTicks,
+      0,
+      quantityLots,
+      false,
+      true,
+      leverage,
+      market.instrument.takerFeeRate,
+      origin,
+      this.ts,
+    );
+    this.touch(order);
+    return order;
+  }
+
+  /** Emits an event from the risk core with this command's stamp. */
+  emit(event: EngineEvent): void {
+    this.out.push(event);
+  }
+}

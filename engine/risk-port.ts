@@ -1,0 +1,45 @@
+/**
+ * The seam between matching and the risk core. The matcher calls these at fixed points of an order's life;
+ * with risk off (a pure matching engine, as benchmarks compare) the engine holds no RiskPort at all.
+ */
+import type { Command } from './commands.js';
+import type { RejectReason } from './enums.js';
+import type { EngineEvent } from './events.js';
+import type { Order } from './order.js';
+
+/** Money results of one fill, filled in by the risk core (1e-8 units formatted as decimal strings). */
+export interface FillMoney {
+  makerFee: string;
+  takerFee: string;
+  makerRealizedPnl: string;
+  takerRealizedPnl: string;
+}
+
+export interface RiskPort {
+  /** Applies a risk command (accounts, deposits, marks, funding...). Returns false if it is not one. */
+  handle(cmd: Command): boolean;
+  /** Whether an account exists (orders for unknown accounts are refused). */
+  hasAccount(accountId: number): boolean;
+  /**
+   * Pre-trade check of a new order before it touches a book; on success reserves its margin.
+   * May clip a reduce-only order's quantity (documented in risk). Returns a reason to refuse it.
+   */
+  admit(order: Order): RejectReason | null;
+  /** Pre-check of an amend to (priceTicks, quantityLots); nothing changes when it refuses. */
+  admitAmend(order: Order, priceTicks: number, quantityLots: number): RejectReason | null;
+  /** Settles one fill for both sides: fees, positions, realized PnL, ledger; fills `money`. */
+  settle(
+    taker: Order,
+    maker: Order,
+    priceTicks: number,
+    lots: number,
+    tradeId: number,
+    money: FillMoney,
+  ): void;
+  /** Re-computes an order's reservation after its remaining quantity or price changed (or it ended). */
+  reserve(order: Order): void;
+  /** Runs after a command's matching: liquidations, stop-loss / take-profit, then emits changed state. */
+  afterCommand(out: EngineEvent[]): void;
+  /** Canonical state for the engine's hash and snapshots. */
+  hashInto(update: (chunk: string) => void): void;
+}
