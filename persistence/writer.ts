@@ -1,0 +1,92 @@
+/**
+ * Writes one Batch to PostgreSQL in one transaction, idempotently and independently of the order in which
+ * batches arrive:
+ * - append-only rows (trades, ledger, journal, state hashes) carry deterministic ids: ON CONFLICT DO NOTHING;
+ * - current-state rows (users, instruments, accounts, orders, positions) are upserted only when the incoming
+ *   seq is higher than the stored one;
+ * - the batch's seq range goes to persisted_batches in the same transaction, so the watermark never counts
+ *   a batch whose rows are not all there.
+ * One statement per table, whatever the number of rows.
+ */
+import { type DatabasePool, type DatabaseTransactionConnection, sql } from 'slonik';
+import type { Batch } from '../src/pipeline/types.js';
+import { bulkInsert } from './columns.js';
+import { type BatchRows, batchRows, batchSymbols } from './rows.js';
+
+/** A batch referencing an instrument whose own batch is not persisted yet: retrying later will succeed. */
+export class MissingDependencyError extends Error {
+  override readonly name = 'MissingDependencyError';
+}
+
+export interface WriteStats {
+  fromSeq: number;
+  toSeq: number;
+  /** Rows offered per table (after keeping only the newest state per entity). */
+  rows: Record<keyof BatchRows, number>;
+}
+
+export class BatchWriter {
+  /** symbol -> instrument engine id. Safe to cache: the engine never renumbers an instrument. */
+  private readonly instruments = new Map<string, number>();
+
+  constructor(private readonly pool: DatabasePool) {}
+
+  async write(batch: Batch): Promise<WriteStats> {
+    if (!(batch.fromSeq > 0 && batch.toSeq >= batch.fromSeq)) {
+      throw new RangeError(`bad batch range ${batch.fromSeq}..${batch.toSeq}`);
+    }
+    await this.resolveInstruments(batch);
+    const rows = batchRows(batch, (symbol) => this.instruments.get(symbol) ?? null);
+    // The callback only talks to the database: slonik may run it again after a serialization failure.
+    await this.pool.transaction((tx) => writeRows(tx, batch, rows));
+    const counts = {} as Record<keyof BatchRows, number>;
+    for (const [name, set] of Object.entries(rows)) counts[name as keyof BatchRows] = set.size;
+    return { fromSeq: batch.fromSeq, toSeq: batch.toSeq, rows: counts };
+  }
+
+  /** Learns the ids of the symbols the batch uses: from the batch itself, else from the database. */
+  private async resolveInstruments(batch: Batch): Promise<void> {
+    const { required, optional, created } = batchSymbols(batch);
+    for (const [symbol, id] of created) this.instruments.set(symbol, id);
+    const unknown = [...required, ...optional].filter((s) => !this.instruments.has(s));
+    if (unknown.length === 0) return;
+    const found = await this.pool.any(sql.unsafe`
+      SELECT symbol, engine_id FROM instruments WHERE symbol = ANY(${sql.array(unknown, 'text')})`);
+    for (const row of found) this.instruments.set(row.symbol as string, Number(row.engine_id));
+    // A refused order's unknown symbol is looked up on every batch that has one: rare, and cheap.
+    const missing = [...required].filter((s) => !this.instruments.has(s));
+    if (missing.length > 0) {
+      throw new MissingDependencyError(
+        `batch ${batch.fromSeq}-${batch.toSeq} references instruments not persisted yet: ${missing.join(', ')}`,
+      );
+    }
+  }
+}
+
+/**
+ * Parents before children (users, instruments, accounts before the rows that reference them); within a
+ * table rows are sorted by key, so concurrent writers take row locks in one order.
+ */
+async function writeRows(tx: DatabaseTransactionConnection, batch: Batch, rows: BatchRows): Promise<void> {
+  const steps: [string, BatchRows[keyof BatchRows], 'seq' | 'nothing'][] = [
+    ['users', rows.users, 'seq'],
+    ['instruments', rows.instruments, 'seq'],
+    ['accounts', rows.accounts, 'seq'],
+    ['orders', rows.orders, 'seq'],
+    ['positions', rows.positions, 'seq'],
+    ['trades', rows.trades, 'nothing'],
+    ['account_ledger', rows.ledger, 'nothing'],
+    ['command_journal', rows.journal, 'nothing'],
+    ['state_hashes', rows.stateHashes, 'nothing'],
+  ];
+  for (const [table, set, mode] of steps) {
+    if (set.size === 0) continue;
+    const conflict =
+      mode === 'seq' ? ({ kind: 'newer-seq', key: 'id' } as const) : ({ kind: 'nothing' } as const);
+    await tx.query(sql.unsafe`${bulkInsert(table, set, conflict)}`);
+  }
+  await tx.query(sql.unsafe`
+    INSERT INTO persisted_batches (from_seq, to_seq, events)
+    VALUES (${batch.fromSeq}, ${batch.toSeq}, ${batch.events.length})
+    ON CONFLICT DO NOTHING`);
+}
