@@ -1,0 +1,39 @@
+/**
+ * Warm-up and repeats, side by side. Contenders are interleaved (A, B, A, B, ...) rather than run in
+ * blocks, so a slow drift of the machine (thermal, another process, GC pressure) hits both equally and
+ * the ratio of medians stays honest.
+ */
+import { forceGc } from './gc.js';
+import { type Spread, summarize } from './stats.js';
+
+export interface Contender {
+  name: string;
+  /** One measured run; returns the figure to summarize (ops/s, seconds, ...). */
+  run(repeat: number): number | Promise<number>;
+}
+
+export interface RepeatOptions {
+  warmup: number;
+  repeats: number;
+  /** Called before each run, e.g. to advance a progress display. */
+  onRun?(name: string, repeat: number, warmup: boolean): void;
+}
+
+export async function interleave(
+  contenders: readonly Contender[],
+  opts: RepeatOptions,
+): Promise<Record<string, Spread>> {
+  const samples = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+  for (let r = -opts.warmup; r < opts.repeats; r++) {
+    for (const c of contenders) {
+      opts.onRun?.(c.name, r, r < 0);
+      // Collect the previous run's garbage outside the measured region, when --expose-gc allows it.
+      forceGc();
+      const value = await c.run(r);
+      if (r >= 0) samples.get(c.name)?.push(value);
+    }
+  }
+  const out: Record<string, Spread> = {};
+  for (const [name, s] of samples) out[name] = summarize(s);
+  return out;
+}
