@@ -57,6 +57,11 @@ export interface OpenAccount {
   marginCallThreshold?: Decimal;
   /** Margin ratio below which positions are liquidated; default "0.5". */
   liquidationThreshold?: Decimal;
+  /**
+   * Makes this account the insurance fund of its currency (at most one per currency): it takes over what
+   * a liquidation cannot close in the book, and covers balances a liquidation leaves negative.
+   */
+  insuranceFund?: boolean;
 }
 
 export interface Deposit {

@@ -39,8 +39,8 @@ import { hashEngine } from './hash.js';
 import { type Instrument, instrumentFromCommand } from './instrument.js';
 import { type MatchSink, match, reachableLots, wouldTake } from './matcher.js';
 import { Order, type OrderOrigin } from './order.js';
-import { createRisk } from './risk/index.js';
-import type { FillMoney, RiskPort } from './risk-port.js';
+import { createRisk, type RiskCore } from './risk/index.js';
+import type { FillMoney } from './risk-port.js';
 import { StopBook } from './stops.js';
 import { isClientOrderId, isPositiveId, validatePlace } from './validate.js';
 
@@ -72,7 +72,7 @@ export class Engine implements EngineApi, MatchSink {
   readonly owners = new Map<number, Owner>();
   /** Live DAY orders, expired by session_end. */
   readonly dayOrders = new Set<Order>();
-  readonly risk: RiskPort | null;
+  readonly risk: RiskCore | null;
 
   /** Id counters: part of the state (hashed, snapshotted), so replay assigns the same ids. */
   nextUserId = 1;
@@ -544,7 +544,7 @@ export class Engine implements EngineApi, MatchSink {
   }
 
   /** Refuses a command that names no valid order to record. */
-  private reject(
+  reject(
     cmd: Command | PlaceOrder | CancelOrder | AmendOrder | CancelAll | CreateUser | CreateInstrument,
     reason: RejectReason,
     orderId: number | null,
@@ -655,6 +655,7 @@ export class Engine implements EngineApi, MatchSink {
     const out = this.out;
     const seq = this.seq;
     const ts = this.ts;
+    if (this.risk !== null) this.risk.endCommand();
     const orders = this.dirtyOrders;
     if (orders.length > 0) {
       for (let i = 0; i < orders.length; i++) {
@@ -662,7 +663,7 @@ export class Engine implements EngineApi, MatchSink {
       }
       orders.length = 0;
     }
-    if (this.risk !== null) this.risk.afterCommand(out);
+    if (this.risk !== null) this.risk.emitState(out);
     const levels = this.dirtyLevels;
     if (levels.length > 0) {
       for (let i = 0; i < levels.length; i++) {

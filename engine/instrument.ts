@@ -29,6 +29,8 @@ export class Instrument {
   readonly maxLeverage: number;
   readonly makerFeeRate: bigint;
   readonly takerFeeRate: bigint;
+  /** Notional of one tick times one lot, in 1e-8 units (a whole number by construction). */
+  readonly tickLotUnits: bigint;
   /** Last trade price in ticks; 0 before the first trade. Stops trigger on it. */
   lastTradeTicks = 0;
   /** Mark price in 1e-8 units; 0 until the first mark_price command. */
@@ -51,6 +53,12 @@ export class Instrument {
     this.maxLeverage = Number(spec.maxLeverage);
     this.makerFeeRate = parseUnits(spec.makerFeeRate, true)!;
     this.takerFeeRate = parseUnits(spec.takerFeeRate, true)!;
+    this.tickLotUnits = (tick * lot) / 100_000_000n;
+  }
+
+  /** Exact notional of `lots` at `priceTicks`, in 1e-8 units. */
+  notional(priceTicks: number, lots: number): bigint {
+    return BigInt(priceTicks) * BigInt(lots) * this.tickLotUnits;
   }
 
   /** Price string -> ticks, or a rejection reason. */
@@ -134,6 +142,9 @@ export function instrumentFromCommand(id: number, cmd: CreateInstrument): Instru
   const lot = parseUnits(cmd.lotSize);
   if (tick === undefined || tick <= 0n) return 'INVALID_PRICE';
   if (lot === undefined || lot <= 0n) return 'INVALID_QUANTITY';
+  // One tick times one lot must be a whole 1e-8: then every trade's notional is exact at 8 places, and so
+  // are realized PnL and position cost (risk/money.ts relies on it).
+  if ((tick * lot) % 100_000_000n !== 0n) return 'INVALID_INSTRUMENT';
   const min = parseUnits(cmd.minQuantity);
   const max = parseUnits(cmd.maxQuantity);
   if (min === undefined || max === undefined || min <= 0n || max < min) return 'INVALID_QUANTITY';

@@ -53,6 +53,8 @@ export class Order {
 
   /** Risk: initial margin plus worst-case fee reserved for the unfilled part (1e-8 units). */
   reserved = 0n;
+  /** Risk: the price the reservation is computed at (the limit; for market orders the worst level reached). */
+  reserveTicks = 0;
 
   /** Marks this order as already listed in the current command's changed-orders list. */
   dirtySeq = 0;

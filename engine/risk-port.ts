@@ -38,8 +38,10 @@ export interface RiskPort {
   ): void;
   /** Re-computes an order's reservation after its remaining quantity or price changed (or it ended). */
   reserve(order: Order): void;
-  /** Runs after a command's matching: liquidations, stop-loss / take-profit, then emits changed state. */
-  afterCommand(out: EngineEvent[]): void;
+  /** Runs after a command's matching, before any state is emitted: margin calls and liquidations. */
+  endCommand(): void;
+  /** Emits the positions and accounts the command changed (after the orders, before the book). */
+  emitState(out: EngineEvent[]): void;
   /** Canonical state for the engine's hash and snapshots. */
   hashInto(update: (chunk: string) => void): void;
 }

@@ -1,9 +1,10 @@
-/**
- * The risk core's entry point. (Placeholder until the risk core lands: admits everything, settles nothing.)
- */
+/** The risk core's entry point (see core.ts and docs/risk.md). */
 import type { Engine } from '../engine.js';
-import type { RiskPort } from '../risk-port.js';
+import { RiskCore } from './core.js';
 
-export function createRisk(_engine: Engine): RiskPort | null {
-  return null;
+export type { CurrencyTotals } from './core.js';
+export { RiskCore } from './core.js';
+
+export function createRisk(engine: Engine): RiskCore {
+  return new RiskCore(engine);
 }

@@ -1,0 +1,126 @@
+/**
+ * One net position (one-way mode) of an account on an instrument, and the arithmetic of a fill on it.
+ *
+ * `lots` is signed (long > 0, short < 0). `basis` is the exact cost of the open lots (what was paid for a
+ * long, received for a short), so the average entry price is basis / |lots| and realized PnL on a reduce is
+ * the closing notional against the share of the basis released (money.ts rounding). A position that goes
+ * back to zero is CLOSED (or LIQUIDATED) for good: the next fill opens a new position with a new id.
+ */
+import type { PositionStatus } from '../enums.js';
+import type { PositionState } from '../events.js';
+import type { Instrument } from '../instrument.js';
+import { divRound, formatUnits } from '../numeric.js';
+import { initialMargin, shareDown, shareEven } from './money.js';
+
+export class Position {
+  readonly id: number;
+  readonly accountId: number;
+  readonly instrument: Instrument;
+  readonly openedAt: number;
+  lots = 0;
+  basis = 0n;
+  margin = 0n;
+  leverage: number;
+  realizedPnl = 0n;
+  fees = 0n;
+  funding = 0n;
+  volume = 0n;
+  tradeCount = 0;
+  stopLossTicks = 0;
+  takeProfitTicks = 0;
+  status: PositionStatus = 'OPEN';
+  closedAt: number | null = null;
+  updatedAt: number;
+  dirtySeq = 0;
+
+  constructor(id: number, accountId: number, instrument: Instrument, leverage: number, ts: number) {
+    this.id = id;
+    this.accountId = accountId;
+    this.instrument = instrument;
+    this.leverage = leverage;
+    this.openedAt = ts;
+    this.updatedAt = ts;
+  }
+
+  get isLong(): boolean {
+    return this.lots > 0;
+  }
+
+  /** Basis with the sign of the exposure: +cost of a long, -proceeds of a short. */
+  get signedBasis(): bigint {
+    return this.lots >= 0 ? this.basis : -this.basis;
+  }
+
+  /** Unrealized PnL at a price (units); 0 without one. */
+  unrealizedAt(priceUnits: bigint): bigint {
+    if (this.lots === 0 || priceUnits === 0n) return 0n;
+    const abs = this.lots > 0 ? this.lots : -this.lots;
+    const value = (priceUnits * this.instrument.qtyUnits(abs)) / 100_000_000n;
+    return this.lots > 0 ? value - this.basis : this.basis - value;
+  }
+
+  /**
+   * Increases the position by `lots` in its direction (or opens it) at `priceTicks`, holding margin at the
+   * order's leverage.
+   */
+  open(sign: 1 | -1, lots: number, priceTicks: number, leverage: number): void {
+    const notional = this.instrument.notional(priceTicks, lots);
+    if (this.lots === 0) this.leverage = leverage;
+    this.basis += notional;
+    this.margin += initialMargin(notional, leverage);
+    this.lots += sign * lots;
+  }
+
+  /**
+   * Reduces the position by `lots` (at most its size) at `priceTicks`. Returns the realized PnL and frees
+   * margin. The caller closes the position when it reaches zero.
+   */
+  reduce(lots: number, priceTicks: number): { pnl: bigint; marginReleased: bigint } {
+    const size = this.lots > 0 ? this.lots : -this.lots;
+    const closingNotional = this.instrument.notional(priceTicks, lots);
+    const released = shareEven(this.basis, lots, size);
+    const marginReleased = shareDown(this.margin, lots, size);
+    const pnl = this.lots > 0 ? closingNotional - released : released - closingNotional;
+    this.basis -= released;
+    this.margin -= marginReleased;
+    this.lots += this.lots > 0 ? -lots : lots;
+    this.realizedPnl += pnl;
+    return { pnl, marginReleased };
+  }
+
+  /** Average entry price in units (half-even), or 0 when flat. */
+  entryUnits(): bigint {
+    if (this.lots === 0) return 0n;
+    const abs = this.lots > 0 ? this.lots : -this.lots;
+    return divRound(this.basis * 100_000_000n, this.instrument.qtyUnits(abs), 'half_even');
+  }
+
+  toState(markUnits: bigint, liquidationUnits: bigint | null): PositionState {
+    const ins = this.instrument;
+    const abs = this.lots > 0 ? this.lots : -this.lots;
+    return {
+      positionId: this.id,
+      accountId: this.accountId,
+      symbol: ins.symbol,
+      side: this.lots > 0 ? 'LONG' : this.lots < 0 ? 'SHORT' : 'FLAT',
+      quantity: ins.qtyString(abs),
+      entryPrice: this.lots === 0 ? null : formatUnits(this.entryUnits()),
+      markPrice: markUnits === 0n ? null : formatUnits(markUnits),
+      realizedPnl: formatUnits(this.realizedPnl),
+      unrealizedPnl: formatUnits(this.unrealizedAt(markUnits)),
+      leverage: String(this.leverage),
+      margin: formatUnits(this.margin),
+      liquidationPrice: liquidationUnits === null ? null : formatUnits(liquidationUnits),
+      stopLoss: this.stopLossTicks === 0 ? null : ins.priceString(this.stopLossTicks),
+      takeProfit: this.takeProfitTicks === 0 ? null : ins.priceString(this.takeProfitTicks),
+      tradeCount: this.tradeCount,
+      volume: formatUnits(this.volume),
+      fees: formatUnits(this.fees),
+      funding: formatUnits(this.funding),
+      status: this.status,
+      openedAt: this.openedAt,
+      closedAt: this.closedAt,
+      updatedAt: this.updatedAt,
+    };
+  }
+}
