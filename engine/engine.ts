@@ -364,6 +364,9 @@ export class Engine implements EngineApi, MatchSink {
     if (owner === undefined) return 0;
     const victims: Order[] = [];
     for (const o of owner.live) if (symbol === undefined || o.instrument.symbol === symbol) victims.push(o);
+    // By id, not by `live` order: an amend re-registers an order at the end of `live`, and a restored
+    // snapshot would not reproduce that insertion order.
+    victims.sort((a, b) => a.id - b.id);
     for (const o of victims) {
       this.touch(o);
       this.takeOut(o);
