@@ -59,10 +59,12 @@ export function match(book: OrderBook, taker: Order, sink: MatchSink): boolean {
   while (level !== undefined && taker.remainingLots > 0) {
     const price = level.priceTicks;
     if (!crosses(taker, price)) return false;
+    const lotsBefore = level.totalLots;
     let maker = level.head;
     while (maker !== null && taker.remainingLots > 0) {
       if (maker.accountId === taker.accountId) {
-        sink.onLevelChanged(opp, level);
+        // Report the level only if this taker filled something on it.
+        if (level.totalLots !== lotsBefore) sink.onLevelChanged(opp, level);
         return true;
       }
       const lots = Math.min(maker.remainingLots, taker.remainingLots);
