@@ -85,6 +85,9 @@ export class Engine implements EngineApi, MatchSink {
   private dirtyLevels: Level[] = [];
   private dirtyLevelSides: BookSide[] = [];
   private dirtyLevelMarkets: Market[] = [];
+  /** Per book side, the prices already reported empty in this command (cleared after each flush). */
+  private readonly goneLevels = new Map<BookSide, Set<number>>();
+  private readonly goneUsed: Set<number>[] = [];
   private readonly money: FillMoney = { ...ZERO_MONEY };
   /** The market the matcher is working on (the MatchSink callbacks need it). */
   private matching: Market | null = null;
@@ -671,16 +674,35 @@ export class Engine implements EngineApi, MatchSink {
     if (levels.length > 0) {
       for (let i = 0; i < levels.length; i++) {
         const level = levels[i];
+        const side = this.dirtyLevelSides[i];
+        if (level.count === 0) {
+          // The level emptied. If its price was re-created by this command (a Level is a new object then),
+          // that level reports the price; if it emptied more than once, report "0" once.
+          if (side.byPrice.has(level.priceTicks)) continue;
+          let prices = this.goneLevels.get(side);
+          if (prices === undefined) {
+            prices = new Set();
+            this.goneLevels.set(side, prices);
+          }
+          if (prices.has(level.priceTicks)) continue;
+          if (prices.size === 0) this.goneUsed.push(prices);
+          prices.add(level.priceTicks);
+        }
         const ins = this.dirtyLevelMarkets[i].instrument;
         out.push({
           type: 'book',
           seq,
           ts,
           symbol: ins.symbol,
-          side: this.dirtyLevelSides[i].side,
+          side: side.side,
           price: ins.priceString(level.priceTicks),
           quantity: ins.qtyString(level.totalLots),
         });
+      }
+      const used = this.goneUsed;
+      if (used.length > 0) {
+        for (let i = 0; i < used.length; i++) used[i].clear();
+        used.length = 0;
       }
       levels.length = 0;
       this.dirtyLevelSides.length = 0;
