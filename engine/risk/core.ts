@@ -539,28 +539,42 @@ export class RiskCore implements RiskPort {
   // ---- end of command: margin calls and liquidation ---------------------------------------------------------
 
   endCommand(): void {
-    // The list grows while we walk it: a liquidation's fills touch the makers' accounts, which are checked too.
+    // A liquidation's fills change the makers' accounts, which may have been checked already in this pass:
+    // repeat until a pass liquidates nobody. Each account is liquidated at most once per command, so this
+    // ends even when the book cannot absorb a position and no insurance fund exists.
     const accounts = this.dirtyAccounts;
-    for (let i = 0; i < accounts.length; i++) {
-      const a = accounts[i];
-      if (a.positions.size === 0 || a.marginUsed === 0n || a.insuranceFund) continue;
-      const r = ratio(a.equity(), a.marginUsed);
-      if (a.autoLiquidation && r < a.liquidationThreshold) {
-        this.liquidate(a);
-        continue;
-      }
-      if (r < a.marginCallThreshold) {
-        if (!a.marginCalled) {
-          a.marginCalled = true;
-          this.engine.emit({
-            type: 'margin_call',
-            seq: this.engine.currentSeq,
-            ts: this.engine.now,
-            accountId: a.id,
-            marginRatio: formatUnits(r),
-          });
+    let liquidated: Set<Account> | null = null;
+    for (let again = true; again; ) {
+      again = false;
+      for (let i = 0; i < accounts.length; i++) {
+        const a = accounts[i];
+        if (a.positions.size === 0 || a.marginUsed === 0n || a.insuranceFund) continue;
+        const equity = a.equity();
+        // Compared exactly (equity / marginUsed < threshold), never through a rounded ratio.
+        if (
+          a.autoLiquidation &&
+          equity * UNIT < a.liquidationThreshold * a.marginUsed &&
+          !liquidated?.has(a)
+        ) {
+          liquidated ??= new Set();
+          liquidated.add(a);
+          this.liquidate(a);
+          again = true;
+          continue;
         }
-      } else a.marginCalled = false;
+        if (equity * UNIT < a.marginCallThreshold * a.marginUsed) {
+          if (!a.marginCalled) {
+            a.marginCalled = true;
+            this.engine.emit({
+              type: 'margin_call',
+              seq: this.engine.currentSeq,
+              ts: this.engine.now,
+              accountId: a.id,
+              marginRatio: formatUnits(ratio(equity, a.marginUsed)),
+            });
+          }
+        } else a.marginCalled = false;
+      }
     }
   }
 

@@ -3,41 +3,8 @@
  * Instrument BTC-PERP (test/engine/harness.ts): tick 0.5, lot 0.001, maker 0.0002, taker 0.001, max 100x.
  */
 import { describe, expect, test } from 'vitest';
-import type { CommandBody } from '../../engine/commands.js';
-import type { AccountEvent, LedgerEvent, PositionEvent } from '../../engine/events.js';
-import { BTC, Harness, ofType } from '../engine/harness.js';
-
-/** A harness with the risk core on, one user and `n` margin accounts funded as given. */
-export function riskSetup(deposits: string[], extra: Partial<Record<string, unknown>> = {}) {
-  const h = new Harness({ risk: true });
-  h.run(BTC);
-  h.run({ type: 'create_user', name: 'trader', email: null });
-  for (const amount of deposits) {
-    const events = h.run({
-      type: 'open_account',
-      userId: 1,
-      currency: 'USD',
-      maxLeverage: '100',
-      marginEnabled: true,
-      autoLiquidation: true,
-      ...extra,
-    } as CommandBody);
-    const id = ofType(events, 'account')[0].accountId;
-    if (amount !== '0') h.run({ type: 'deposit', accountId: id, amount });
-  }
-  return h;
-}
-
-const lastAccount = (h: Harness, id: number): AccountEvent =>
-  ofType(h.log, 'account')
-    .filter((a) => a.accountId === id)
-    .at(-1)!;
-const ledgerOf = (h: Harness, id: number): LedgerEvent[] =>
-  ofType(h.log, 'ledger').filter((e) => e.accountId === id);
-const lastPosition = (h: Harness, id: number): PositionEvent =>
-  ofType(h.log, 'position')
-    .filter((p) => p.accountId === id)
-    .at(-1)!;
+import { ofType } from '../engine/harness.js';
+import { lastAccount, lastPosition, ledgerOf, riskSetup } from './setup.js';
 
 describe('worked example: 1.5 BTC-PERP long at 50000, 10x, closed at 51000', () => {
   test('open, revalue, close, with the ledger chain to the final balance', () => {
