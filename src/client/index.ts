@@ -1,0 +1,437 @@
+/**
+ * The typed client for the exchange's WebSocket protocol (docs/protocol.md).
+ *
+ *   const c = new ExchangeClient({ url, apiKey, secret });
+ *   await c.connect();                       // connects and authenticates
+ *   const ack = await c.place({ symbol: 'BTC-USD', side: 'BUY', orderType: 'LIMIT', price: '100', quantity: '1' });
+ *   c.subscribeBook('BTC-USD', (book) => ...);   // snapshot + deltas, gaps resynced automatically
+ *   c.subscribePrivate((msg) => ...);             // gap-free, resumed from the last seq after a reconnect
+ *
+ * Errors are ExchangeError with the protocol's `code` (and `data`, e.g. retryAfterMs for RATE_LIMITED).
+ * Uses the global WebSocket when there is one, else the `ws` package.
+ */
+import type { ErrorCode } from '../protocol/errors.js';
+import { authParams } from '../protocol/sign.js';
+import type {
+  BookDeltaMessage,
+  BookSnapshotMessage,
+  Method,
+  OrderRefParams,
+  ParamsOf,
+  PlaceParams,
+  PrivateSnapshot,
+  PrivateUpdate,
+  ResultOf,
+  TickerMessage,
+  TradesMessage,
+} from '../protocol/types.js';
+import { LocalBook } from './book.js';
+
+export type { ErrorCode } from '../protocol/errors.js';
+export type * from '../protocol/types.js';
+export { LocalBook } from './book.js';
+
+/** Client-side codes: the request never got an answer. */
+export type ClientErrorCode = 'DISCONNECTED' | 'TIMEOUT' | 'NOT_CONNECTED';
+
+export class ExchangeError extends Error {
+  constructor(
+    readonly code: ErrorCode | ClientErrorCode,
+    message: string,
+    readonly data?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'ExchangeError';
+  }
+}
+
+interface MinimalSocket {
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  readyState: number;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+}
+type SocketCtor = new (url: string) => MinimalSocket;
+
+export interface ClientOptions {
+  url: string;
+  apiKey?: string;
+  secret?: string;
+  /** Reconnect after an unexpected close (default true), with exponential backoff and jitter. */
+  reconnect?: boolean;
+  backoffInitialMs?: number;
+  backoffMaxMs?: number;
+  /** Per-request timeout (default 10 s): the promise rejects with TIMEOUT (the order may still exist: query it). */
+  requestTimeoutMs?: number;
+  /** A WebSocket class to use instead of the global one or `ws`. */
+  WebSocket?: SocketCtor;
+  /** Test hook: return true to drop an incoming message as if the network had lost it. */
+  dropIncoming?: (msg: Record<string, unknown>) => boolean;
+}
+
+type PrivateHandler = (msg: PrivateUpdate | PrivateSnapshot) => void;
+type BookHandler = (book: LocalBook, msg: BookSnapshotMessage | BookDeltaMessage) => void;
+
+interface PrivateSub {
+  accountId: number | undefined;
+  handler: PrivateHandler;
+  epoch: string | undefined;
+  seq: number;
+  /** Waiting for the answer to a (re)subscribe: stream messages are ignored until then. */
+  syncing: boolean;
+}
+
+interface BookSub {
+  book: LocalBook;
+  handler: BookHandler;
+  depth: number | undefined;
+  syncing: boolean;
+}
+
+interface PendingRequest {
+  /** Runs synchronously on the reply, before any later message is handled (promises resolve later). */
+  onReply?: (result: unknown) => void;
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+type Listener = (...args: unknown[]) => void;
+
+async function socketClass(given?: SocketCtor): Promise<SocketCtor> {
+  if (given) return given;
+  const g = (globalThis as { WebSocket?: SocketCtor }).WebSocket;
+  if (g) return g;
+  const mod = await import('ws');
+  return mod.WebSocket as unknown as SocketCtor;
+}
+
+export class ExchangeClient {
+  private ws: MinimalSocket | null = null;
+  private nextId = 1;
+  private readonly pending = new Map<number, PendingRequest>();
+  private readonly privateSubs = new Map<string, PrivateSub>();
+  private readonly bookSubs = new Map<string, BookSub>();
+  private readonly plainSubs = new Map<string, (msg: never) => void>();
+  private readonly listeners = new Map<string, Listener[]>();
+  private closedByUser = false;
+  private attempt = 0;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private readonly opts: Required<
+    Pick<ClientOptions, 'reconnect' | 'backoffInitialMs' | 'backoffMaxMs' | 'requestTimeoutMs'>
+  > &
+    ClientOptions;
+  /** Set after a successful auth. */
+  userId = 0;
+  accountIds: number[] = [];
+
+  constructor(options: ClientOptions) {
+    this.opts = {
+      reconnect: true,
+      backoffInitialMs: 100,
+      backoffMaxMs: 10_000,
+      requestTimeoutMs: 10_000,
+      ...options,
+    };
+  }
+
+  /** Events: open, close ({code, reason}), reconnected, gap ({channel, expected, got}), error. */
+  on(event: 'open' | 'close' | 'reconnected' | 'gap' | 'error', fn: Listener): this {
+    const l = this.listeners.get(event) ?? [];
+    l.push(fn);
+    this.listeners.set(event, l);
+    return this;
+  }
+
+  private emit(event: string, ...args: unknown[]): void {
+    for (const fn of this.listeners.get(event) ?? []) fn(...args);
+  }
+
+  get connected(): boolean {
+    return this.ws !== null && this.ws.readyState === 1;
+  }
+
+  /** Opens the connection and, with credentials, authenticates. */
+  async connect(): Promise<void> {
+    this.closedByUser = false;
+    const Ctor = await socketClass(this.opts.WebSocket);
+    await new Promise<void>((resolve, reject) => {
+      const ws = new Ctor(this.opts.url);
+      let opened = false;
+      ws.onopen = () => {
+        opened = true;
+        this.ws = ws;
+        resolve();
+      };
+      ws.onerror = (ev) => {
+        if (!opened) reject(new ExchangeError('NOT_CONNECTED', `cannot connect to ${this.opts.url}`));
+        else this.emit('error', ev);
+      };
+      ws.onclose = (ev) => {
+        if (!opened) {
+          reject(new ExchangeError('NOT_CONNECTED', `connection refused: ${ev.code} ${ev.reason}`));
+          return;
+        }
+        this.onClose(ws, ev.code, ev.reason);
+      };
+      ws.onmessage = (ev) => this.onMessage(typeof ev.data === 'string' ? ev.data : String(ev.data));
+    });
+    this.emit('open');
+    if (this.opts.apiKey !== undefined && this.opts.secret !== undefined) await this.authenticate();
+  }
+
+  async authenticate(apiKey = this.opts.apiKey!, secret = this.opts.secret!): Promise<ResultOf<'auth'>> {
+    const r = await this.request('auth', authParams(apiKey, secret));
+    this.userId = r.userId;
+    this.accountIds = r.accountIds;
+    return r;
+  }
+
+  /** Closes for good (no reconnect). */
+  close(): void {
+    this.closedByUser = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.ws?.close(1000, 'bye');
+  }
+
+  /** Sends any method; resolves with its typed result or rejects with ExchangeError. */
+  request<M extends Method>(
+    method: M,
+    params?: ParamsOf<M>,
+    onReply?: (result: ResultOf<M>) => void,
+  ): Promise<ResultOf<M>> {
+    const ws = this.ws;
+    if (ws === null || ws.readyState !== 1) {
+      return Promise.reject(new ExchangeError('NOT_CONNECTED', 'not connected'));
+    }
+    const id = this.nextId++;
+    return new Promise<ResultOf<M>>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(
+          new ExchangeError('TIMEOUT', `${method} timed out; its outcome is unknown: query order_status`),
+        );
+      }, this.opts.requestTimeoutMs);
+      this.pending.set(id, {
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        timer,
+        onReply: onReply as ((r: unknown) => void) | undefined,
+      });
+      ws.send(
+        params === undefined ? `{"id":${id},"method":"${method}"}` : JSON.stringify({ id, method, params }),
+      );
+    });
+  }
+
+  place(p: PlaceParams) {
+    return this.request('place', p);
+  }
+  amend(p: ParamsOf<'amend'>) {
+    return this.request('amend', p);
+  }
+  cancel(p: OrderRefParams) {
+    return this.request('cancel', p);
+  }
+  cancelAll(p: ParamsOf<'cancel_all'> = {}) {
+    return this.request('cancel_all', p);
+  }
+  openOrders(p: ParamsOf<'open_orders'> = {}) {
+    return this.request('open_orders', p);
+  }
+  orderStatus(p: OrderRefParams) {
+    return this.request('order_status', p);
+  }
+  positions(p: ParamsOf<'positions'> = {}) {
+    return this.request('positions', p);
+  }
+  account(p: ParamsOf<'account'> = {}) {
+    return this.request('account', p);
+  }
+  recentFills(p: ParamsOf<'recent_fills'> = {}) {
+    return this.request('recent_fills', p);
+  }
+  time() {
+    return this.request('time');
+  }
+  ping() {
+    return this.request('ping');
+  }
+  cancelOnDisconnect(enabled: boolean, scope: 'connection' | 'account' = 'connection') {
+    return this.request('cancel_on_disconnect', { enabled, scope });
+  }
+
+  /** The account's private stream. Gaps and reconnects resume from the last seq (or a fresh snapshot). */
+  async subscribePrivate(handler: PrivateHandler, accountId?: number): Promise<void> {
+    const key = String(accountId ?? 'default');
+    const sub: PrivateSub = { accountId, handler, epoch: undefined, seq: 0, syncing: true };
+    this.privateSubs.set(key, sub);
+    await this.syncPrivate(sub);
+  }
+
+  private async syncPrivate(sub: PrivateSub): Promise<void> {
+    sub.syncing = true;
+    const params: ParamsOf<'subscribe'> = { channel: 'private' };
+    if (sub.accountId !== undefined) params.accountId = sub.accountId;
+    if (sub.epoch !== undefined) {
+      params.fromSeq = sub.seq;
+      params.epoch = sub.epoch;
+    }
+    // The replay (or snapshot) follows the reply on the same socket, in order: stop ignoring stream
+    // messages exactly at the reply.
+    await this.request('subscribe', params, () => {
+      sub.syncing = false;
+    });
+  }
+
+  /** The L2 book: snapshot, then deltas; a gap in seq/prevSeq triggers a fresh snapshot. */
+  async subscribeBook(symbol: string, handler: BookHandler, depth?: number): Promise<LocalBook> {
+    const sub: BookSub = { book: new LocalBook(symbol), handler, depth, syncing: true };
+    this.bookSubs.set(symbol, sub);
+    await this.syncBook(sub);
+    return sub.book;
+  }
+
+  private async syncBook(sub: BookSub): Promise<void> {
+    sub.syncing = true;
+    const params: ParamsOf<'subscribe'> = { channel: `book.${sub.book.symbol}` };
+    if (sub.depth !== undefined) params.depth = sub.depth;
+    await this.request('subscribe', params);
+  }
+
+  async subscribeTrades(symbol: string, handler: (msg: TradesMessage) => void): Promise<void> {
+    this.plainSubs.set(`trades.${symbol}`, handler as (msg: never) => void);
+    await this.request('subscribe', { channel: `trades.${symbol}` });
+  }
+
+  async subscribeTicker(symbol: string, handler: (msg: TickerMessage) => void): Promise<void> {
+    this.plainSubs.set(`ticker.${symbol}`, handler as (msg: never) => void);
+    await this.request('subscribe', { channel: `ticker.${symbol}` });
+  }
+
+  async unsubscribe(channel: string, accountId?: number): Promise<void> {
+    if (channel === 'private') this.privateSubs.delete(String(accountId ?? 'default'));
+    else if (channel.startsWith('book.')) this.bookSubs.delete(channel.slice(5));
+    else this.plainSubs.delete(channel);
+    await this.request('unsubscribe', accountId === undefined ? { channel } : { channel, accountId });
+  }
+
+  // ---- incoming --------------------------------------------------------------------------------------------
+
+  private onMessage(text: string): void {
+    let msg: Record<string, unknown>;
+    try {
+      msg = JSON.parse(text);
+    } catch {
+      this.emit('error', new Error('unparseable message from server'));
+      return;
+    }
+    if (this.opts.dropIncoming?.(msg)) return;
+    if ('id' in msg) {
+      const id = msg.id as number;
+      const p = this.pending.get(id);
+      if (p === undefined) return;
+      this.pending.delete(id);
+      clearTimeout(p.timer);
+      if ('error' in msg) {
+        const e = msg.error as { code: ErrorCode; message: string; data?: Record<string, unknown> };
+        p.reject(new ExchangeError(e.code, e.message, e.data));
+      } else {
+        p.onReply?.(msg.result);
+        p.resolve(msg.result);
+      }
+      return;
+    }
+    const channel = msg.channel as string;
+    if (channel === 'private') return this.onPrivate(msg as unknown as PrivateUpdate | PrivateSnapshot);
+    if (channel.startsWith('book.'))
+      return this.onBook(msg as unknown as BookSnapshotMessage | BookDeltaMessage);
+    this.plainSubs.get(channel)?.(msg as never);
+  }
+
+  private privateSubFor(accountId: number): PrivateSub | undefined {
+    return this.privateSubs.get(String(accountId)) ?? this.privateSubs.get('default');
+  }
+
+  private onPrivate(msg: PrivateUpdate | PrivateSnapshot): void {
+    const sub = this.privateSubFor(msg.accountId);
+    if (sub === undefined) return;
+    if (sub.accountId === undefined) sub.accountId = msg.accountId;
+    if (msg.type === 'snapshot') {
+      sub.epoch = msg.epoch;
+      sub.seq = msg.seq;
+      sub.handler(msg);
+      return;
+    }
+    if (sub.syncing) return;
+    if (msg.epoch === sub.epoch && msg.seq <= sub.seq) return; // a replayed duplicate
+    if (msg.epoch !== sub.epoch || msg.seq !== sub.seq + 1) {
+      this.emit('gap', { channel: 'private', accountId: msg.accountId, expected: sub.seq + 1, got: msg.seq });
+      this.resync(() => this.syncPrivate(sub));
+      return;
+    }
+    sub.seq = msg.seq;
+    sub.handler(msg);
+  }
+
+  private onBook(msg: BookSnapshotMessage | BookDeltaMessage): void {
+    const sub = this.bookSubs.get(msg.symbol);
+    if (sub === undefined) return;
+    if (msg.type === 'snapshot') {
+      sub.syncing = false;
+      sub.book.reset(msg.bids, msg.asks, msg.seq, msg.engineSeq);
+      sub.handler(sub.book, msg);
+      return;
+    }
+    if (sub.syncing) return;
+    if (msg.prevSeq !== sub.book.seq) {
+      this.emit('gap', { channel: msg.channel, expected: sub.book.seq + 1, got: msg.seq });
+      this.resync(() => this.syncBook(sub));
+      return;
+    }
+    sub.book.apply(msg.bids, msg.asks, msg.seq, msg.engineSeq);
+    sub.handler(sub.book, msg);
+  }
+
+  private resync(run: () => Promise<void>): void {
+    run().catch((e: unknown) => this.emit('error', e));
+  }
+
+  // ---- reconnect -----------------------------------------------------------------------------------------
+
+  private onClose(ws: MinimalSocket, code: number, reason: string): void {
+    if (this.ws === ws) this.ws = null;
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new ExchangeError('DISCONNECTED', 'connection closed before the answer; query order_status'));
+      this.pending.delete(id);
+    }
+    this.emit('close', { code, reason });
+    if (this.closedByUser || !this.opts.reconnect) return;
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    const base = Math.min(this.opts.backoffMaxMs, this.opts.backoffInitialMs * 2 ** this.attempt);
+    const delay = base / 2 + Math.random() * (base / 2);
+    this.attempt++;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      this.reconnectOnce().catch(() => {
+        if (!this.closedByUser) this.scheduleReconnect();
+      });
+    }, delay);
+  }
+
+  private async reconnectOnce(): Promise<void> {
+    await this.connect();
+    this.attempt = 0;
+    for (const sub of this.privateSubs.values()) await this.syncPrivate(sub);
+    for (const sub of this.bookSubs.values()) await this.syncBook(sub);
+    for (const ch of this.plainSubs.keys()) await this.request('subscribe', { channel: ch });
+    this.emit('reconnected');
+  }
+}

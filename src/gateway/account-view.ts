@@ -1,0 +1,177 @@
+/**
+ * What the gateway knows of one account, built only from released batches (so nothing it answers from here
+ * can be ahead of output commit): live orders, final orders it still remembers, recent fills, positions,
+ * the account, and the account's private stream (gap-free seq, bounded buffer for resume).
+ *
+ * A view is created when a session first touches the account, seeded from the engine at `seedSeq`; events
+ * with seq <= seedSeq are already in the seed and are skipped. Answers from a view wait (in the gateway)
+ * until `seedSeq` is released, since the seed may be ahead of what clients have been told.
+ */
+import type { EngineApi } from '../../engine/api.js';
+import type { AccountState, LedgerEntry, OrderState, PositionState } from '../../engine/events.js';
+import type { Fill, PrivateSnapshot, PrivateUpdate } from '../protocol/types.js';
+import type { Session } from './session.js';
+
+export function isLive(o: OrderState): boolean {
+  return o.status === 'NEW' || o.status === 'PARTIALLY_FILLED' || o.status === 'PENDING_TRIGGER';
+}
+
+/** Fixed-capacity ring; `at(i)` counts from the oldest kept entry. */
+export class Ring<T> {
+  private readonly items: (T | undefined)[];
+  private start = 0;
+  size = 0;
+  constructor(readonly capacity: number) {
+    this.items = new Array(capacity);
+  }
+  push(v: T): void {
+    if (this.size < this.capacity) {
+      this.items[(this.start + this.size) % this.capacity] = v;
+      this.size++;
+    } else {
+      this.items[this.start] = v;
+      this.start = (this.start + 1) % this.capacity;
+    }
+  }
+  at(i: number): T {
+    return this.items[(this.start + i) % this.capacity]!;
+  }
+  last(n: number): T[] {
+    const k = Math.min(n, this.size);
+    const out: T[] = new Array(k);
+    for (let i = 0; i < k; i++) out[i] = this.at(this.size - k + i);
+    return out;
+  }
+}
+
+export interface ViewLimits {
+  bufferSize: number;
+  finalOrders: number;
+  fills: number;
+}
+
+export class AccountView {
+  streamSeq = 0;
+  readonly buffer: Ring<PrivateUpdate>;
+  readonly subscribers = new Set<Session>();
+  readonly live = new Map<number, OrderState>();
+  private readonly liveByCoid = new Map<string, number>();
+  private readonly final = new Map<number, OrderState>();
+  private readonly finalByCoid = new Map<string, number>();
+  readonly fills: Ring<Fill>;
+  readonly positions = new Map<string, PositionState>();
+  account: AccountState | null;
+  /** place commands sequenced but not yet released: counted against the open-order limit. */
+  inflightPlaces = 0;
+  readonly seedSeq: number;
+  /** The update being assembled for the command now being routed (null between commands). */
+  pending: PrivateUpdate | null = null;
+
+  constructor(
+    readonly accountId: number,
+    readonly epoch: string,
+    engine: EngineApi,
+    private readonly limits: ViewLimits,
+  ) {
+    this.seedSeq = engine.lastSeq;
+    for (const o of engine.openOrders(accountId)) this.putOrder(o);
+    for (const p of engine.positions(accountId)) this.positions.set(p.symbol, p);
+    this.account = engine.account(accountId) ?? null;
+    this.buffer = new Ring(limits.bufferSize);
+    this.fills = new Ring(limits.fills);
+  }
+
+  putOrder(o: OrderState): void {
+    if (isLive(o)) {
+      this.live.set(o.orderId, o);
+      if (o.clientOrderId !== null) this.liveByCoid.set(o.clientOrderId, o.orderId);
+      return;
+    }
+    if (this.live.delete(o.orderId) && o.clientOrderId !== null) {
+      if (this.liveByCoid.get(o.clientOrderId) === o.orderId) this.liveByCoid.delete(o.clientOrderId);
+    }
+    if (this.limits.finalOrders === 0) return;
+    this.final.set(o.orderId, o);
+    if (o.clientOrderId !== null) this.finalByCoid.set(o.clientOrderId, o.orderId);
+    if (this.final.size > this.limits.finalOrders) {
+      const [oldId, old] = this.final.entries().next().value as [number, OrderState];
+      this.final.delete(oldId);
+      if (old.clientOrderId !== null && this.finalByCoid.get(old.clientOrderId) === oldId) {
+        this.finalByCoid.delete(old.clientOrderId);
+      }
+    }
+  }
+
+  orderById(orderId: number): OrderState | undefined {
+    return this.live.get(orderId) ?? this.final.get(orderId);
+  }
+
+  /** A live order first (client order ids are unique among live orders), else the newest final one. */
+  orderByClientId(coid: string): OrderState | undefined {
+    const id = this.liveByCoid.get(coid) ?? this.finalByCoid.get(coid);
+    return id === undefined ? undefined : this.orderById(id);
+  }
+
+  openOrders(symbol?: string): OrderState[] {
+    const out: OrderState[] = [];
+    for (const o of this.live.values()) if (symbol === undefined || o.symbol === symbol) out.push(o);
+    return out;
+  }
+
+  /** Starts this command's private update. */
+  begin(engineSeq: number, ts: number): PrivateUpdate {
+    const u: PrivateUpdate = {
+      channel: 'private',
+      type: 'update',
+      accountId: this.accountId,
+      epoch: this.epoch,
+      seq: 0,
+      engineSeq,
+      ts,
+      orders: [],
+      fills: [],
+      positions: [],
+      account: null,
+      ledger: [],
+    };
+    this.pending = u;
+    return u;
+  }
+
+  addLedger(e: LedgerEntry): void {
+    this.pending!.ledger.push(e);
+  }
+
+  /** Closes the command's update: numbers it and keeps it for resume. Returns it for fan-out. */
+  commit(): PrivateUpdate {
+    const u = this.pending!;
+    this.pending = null;
+    u.seq = ++this.streamSeq;
+    this.buffer.push(u);
+    return u;
+  }
+
+  /** Buffered updates after `fromSeq`, or undefined when the buffer no longer reaches back that far. */
+  since(fromSeq: number): PrivateUpdate[] | undefined {
+    if (fromSeq > this.streamSeq) return undefined;
+    const oldest = this.streamSeq - this.buffer.size + 1;
+    if (fromSeq + 1 < oldest) return undefined;
+    const out: PrivateUpdate[] = [];
+    for (let s = fromSeq + 1; s <= this.streamSeq; s++) out.push(this.buffer.at(s - oldest));
+    return out;
+  }
+
+  snapshot(engineSeq: number): PrivateSnapshot {
+    return {
+      channel: 'private',
+      type: 'snapshot',
+      accountId: this.accountId,
+      epoch: this.epoch,
+      seq: this.streamSeq,
+      engineSeq,
+      openOrders: [...this.live.values()],
+      positions: [...this.positions.values()],
+      account: this.account,
+    };
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Token buckets, refilled lazily on use (no timers). Costs are integers in "units": a trader's cancels and
+ * reduce-only orders cost a fifth of an opening order, so a trader out of budget can still de-risk.
+ */
+import type { Method } from '../protocol/types.js';
+
+export const COST = {
+  place: 10,
+  placeReduceOnly: 2,
+  amend: 10,
+  cancel: 2,
+  cancel_all: 2,
+  query: 5,
+  subscribe: 5,
+  auth: 10,
+  cheap: 1,
+} as const;
+
+export function costOf(method: Method, reduceOnly: boolean): number {
+  switch (method) {
+    case 'place':
+      return reduceOnly ? COST.placeReduceOnly : COST.place;
+    case 'amend':
+      return COST.amend;
+    case 'cancel':
+      return COST.cancel;
+    case 'cancel_all':
+      return COST.cancel_all;
+    case 'auth':
+      return COST.auth;
+    case 'subscribe':
+    case 'unsubscribe':
+      return COST.subscribe;
+    case 'time':
+    case 'ping':
+    case 'cancel_on_disconnect':
+      return COST.cheap;
+    default:
+      return COST.query;
+  }
+}
+
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+
+  constructor(
+    readonly capacity: number,
+    readonly perSecond: number,
+    now: number = performance.now(),
+  ) {
+    this.tokens = capacity;
+    this.last = now;
+  }
+
+  private refill(now: number): void {
+    const elapsed = now - this.last;
+    if (elapsed > 0) {
+      this.tokens = Math.min(this.capacity, this.tokens + (elapsed * this.perSecond) / 1000);
+      this.last = now;
+    }
+  }
+
+  /** Takes `cost` if available. */
+  tryTake(cost: number, now: number): boolean {
+    this.refill(now);
+    if (this.tokens >= cost) {
+      this.tokens -= cost;
+      return true;
+    }
+    return false;
+  }
+
+  /** Gives back what tryTake took (the other bucket refused the request). */
+  refund(cost: number): void {
+    this.tokens = Math.min(this.capacity, this.tokens + cost);
+  }
+
+  remaining(now: number): number {
+    this.refill(now);
+    return Math.floor(this.tokens);
+  }
+
+  retryAfterMs(cost: number, now: number): number {
+    this.refill(now);
+    if (this.tokens >= cost) return 0;
+    if (cost > this.capacity) return -1;
+    return Math.ceil(((cost - this.tokens) * 1000) / this.perSecond);
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * An in-memory OutputBatcher: groups what the sequencer pushes during one turn of the event loop into a
+ * batch and releases it on the next turn (setImmediate), without persisting anything. For tests, and for
+ * benchmarking the gateway alone; the product uses the BullMQ batcher (batcher.ts).
+ *
+ * `mode` is reported as given, but nothing here is durable: with this batcher `durable` only means the
+ * release happens asynchronously, as it would after an enqueue.
+ */
+import type { Command } from '../../engine/commands.js';
+import type { EngineEvent } from '../../engine/events.js';
+import type { Batch, CommitMode, OutputBatcher } from './types.js';
+
+export interface MemoryBatcherOptions {
+  mode?: CommitMode;
+  /** Release early when a batch holds this many commands. */
+  maxCommands?: number;
+  /** Keep released batches (tests read them back). */
+  keep?: boolean;
+}
+
+export class MemoryBatcher implements OutputBatcher {
+  readonly mode: CommitMode;
+  private commands: Command[] = [];
+  private events: EngineEvent[] = [];
+  private releaseListeners: ((batch: Batch) => void)[] = [];
+  private fatalListeners: ((error: Error) => void)[] = [];
+  private scheduled = false;
+  private _releasedSeq = 0;
+  private readonly maxCommands: number;
+  readonly kept: Batch[] = [];
+  private readonly keep: boolean;
+
+  constructor(options: MemoryBatcherOptions = {}) {
+    this.mode = options.mode ?? 'fast';
+    this.maxCommands = options.maxCommands ?? 4096;
+    this.keep = options.keep ?? false;
+  }
+
+  get releasedSeq(): number {
+    return this._releasedSeq;
+  }
+
+  /** Start after recovery: the first pushed command must be `seq + 1`. */
+  setReleasedSeq(seq: number): void {
+    this._releasedSeq = seq;
+  }
+
+  push(command: Command, events: EngineEvent[]): void {
+    this.commands.push(command);
+    for (let i = 0; i < events.length; i++) this.events.push(events[i]!);
+    if (this.commands.length >= this.maxCommands) this.release();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.release());
+    }
+  }
+
+  onRelease(listener: (batch: Batch) => void): void {
+    this.releaseListeners.push(listener);
+  }
+
+  onFatal(listener: (error: Error) => void): void {
+    this.fatalListeners.push(listener);
+  }
+
+  /** Test hook: behave as if the queue had failed for good. */
+  fail(error: Error): void {
+    for (const l of this.fatalListeners) l(error);
+  }
+
+  async flush(): Promise<void> {
+    this.release();
+  }
+
+  async close(): Promise<void> {
+    this.release();
+  }
+
+  private release(): void {
+    this.scheduled = false;
+    if (this.commands.length === 0) return;
+    const batch: Batch = {
+      fromSeq: this.commands[0]!.seq,
+      toSeq: this.commands[this.commands.length - 1]!.seq,
+      commands: this.commands,
+      events: this.events,
+    };
+    this.commands = [];
+    this.events = [];
+    this._releasedSeq = batch.toSeq;
+    if (this.keep) this.kept.push(batch);
+    for (const l of this.releaseListeners) l(batch);
+  }
+}

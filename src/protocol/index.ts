@@ -1,0 +1,4 @@
+export * from './errors.js';
+export * from './sign.js';
+export * from './types.js';
+export * from './validate.js';

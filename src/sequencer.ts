@@ -1,0 +1,100 @@
+/**
+ * The sequencer: the one place commands get their order. It stamps each command with the next seq (gap-free)
+ * and a timestamp (microseconds, from the clock: the engine has none), applies it to the engine, and hands
+ * the command and its events to the output batcher. Nobody sees the events yet: the gateway answers only
+ * from released batches (output commit).
+ */
+
+import type { EngineApi } from '../engine/api.js';
+import type { Command, CommandBody } from '../engine/commands.js';
+import type { EngineEvent } from '../engine/events.js';
+import type { Batch, OutputBatcher } from './pipeline/types.js';
+
+/** Microseconds since the Unix epoch; never goes backwards within a process, so ts is monotonic with seq. */
+export interface Clock {
+  nowMicros(): number;
+}
+
+export class SystemClock implements Clock {
+  private last = 0;
+  private readonly origin = performance.timeOrigin * 1000;
+  nowMicros(): number {
+    const t = Math.floor(this.origin + performance.now() * 1000);
+    if (t > this.last) this.last = t;
+    return this.last;
+  }
+}
+
+export interface Sequenced {
+  seq: number;
+  ts: number;
+  /** The command's events. Read-only: the batcher owns the array. */
+  events: EngineEvent[];
+}
+
+export class SequencerClosedError extends Error {
+  constructor(reason: string) {
+    super(`sequencer closed: ${reason}`);
+  }
+}
+
+export class Sequencer {
+  private closedReason: string | null = null;
+  private readonly waiters: { seq: number; resolve: () => void }[] = [];
+
+  constructor(
+    readonly engine: EngineApi,
+    readonly batcher: OutputBatcher,
+    private readonly clock: Clock = new SystemClock(),
+  ) {
+    batcher.onRelease((batch) => this.released(batch));
+  }
+
+  get lastSeq(): number {
+    return this.engine.lastSeq;
+  }
+
+  get releasedSeq(): number {
+    return this.batcher.releasedSeq;
+  }
+
+  get accepting(): boolean {
+    return this.closedReason === null;
+  }
+
+  /** Stops taking commands (shutdown, or the batcher cannot enqueue any more). */
+  close(reason: string): void {
+    if (this.closedReason === null) this.closedReason = reason;
+  }
+
+  /**
+   * Stamps, applies and hands over one command. Synchronous: the engine is single-threaded and so is this.
+   * Throws SequencerClosedError after close().
+   */
+  submit(body: CommandBody): Sequenced {
+    if (this.closedReason !== null) throw new SequencerClosedError(this.closedReason);
+    const cmd = body as Command;
+    cmd.seq = this.engine.lastSeq + 1;
+    cmd.ts = this.clock.nowMicros();
+    const out: EngineEvent[] = [];
+    this.engine.apply(cmd, out);
+    this.batcher.push(cmd, out);
+    return { seq: cmd.seq, ts: cmd.ts, events: out };
+  }
+
+  /** Resolves once every command up to `seq` has been released (already released: at once). */
+  whenReleased(seq: number): Promise<void> {
+    if (seq <= this.batcher.releasedSeq) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ seq, resolve }));
+  }
+
+  private released(batch: Batch): void {
+    if (this.waiters.length === 0) return;
+    let keep = 0;
+    for (const w of this.waiters) {
+      if (w.seq <= batch.toSeq) w.resolve();
+      else this.waiters[keep++] = w;
+    }
+    this.waiters.length = keep;
+  }
+}
