@@ -319,7 +319,7 @@ export class RiskCore implements RiskPort {
     if (account.status !== 'ACTIVE') return 'ACCOUNT_NOT_ACTIVE';
     const ins = order.instrument;
     if (account.currency !== ins.spec.quoteCurrency) return 'CURRENCY_MISMATCH';
-    const cap = account.maxLeverage < ins.maxLeverage ? account.maxLeverage : ins.maxLeverage;
+    const cap = Math.min(account.maxLeverage, ins.maxLeverage);
     if (order.leverage === 0) order.leverage = cap;
     else if (order.leverage > cap) return 'LEVERAGE_TOO_HIGH';
 
@@ -492,7 +492,7 @@ export class RiskCore implements RiskPort {
       account.marginUsed += position.margin - before;
     } else {
       const size = position.lots > 0 ? position.lots : -position.lots;
-      const closing = lots < size ? lots : size;
+      const closing = Math.min(lots, size);
       const r = position.reduce(closing, priceTicks);
       account.marginUsed -= r.marginReleased;
       account.realizedPnl += r.pnl;
@@ -635,7 +635,7 @@ export class RiskCore implements RiskPort {
       fund.marginUsed += fp.margin - before;
     } else {
       const size = fp.lots > 0 ? fp.lots : -fp.lots;
-      const closing = lots < size ? lots : size;
+      const closing = Math.min(lots, size);
       const fr = fp.reduce(closing, ticks);
       fund.marginUsed -= fr.marginReleased;
       fund.realizedPnl += fr.pnl;

@@ -216,19 +216,6 @@ function run(ops: Op[]): { events: EngineEvent[]; hash: string } {
     }
     expect(balance).toBe(a.balance);
   }
-  if (process.env.RISK_STATS) {
-    const count = (t: string) => h.log.filter((e) => e.type === t).length;
-    console.log(
-      ['trade', 'liquidation', 'margin_call', 'funding', 'rejected'].map((t) => `${t}=${count(t)}`).join(' '),
-      'rejectedOrders=' +
-        ofType(h.log, 'order')
-          .filter((o) => o.status === 'REJECTED')
-          .map((o) => o.rejectionReason)
-          .join(','),
-      'ops=' + ops.length,
-      'orders=' + new Set(ofType(h.log, 'order').map((o) => o.orderId)).size,
-    );
-  }
   return { events: h.log, hash: h.engine.stateHash() };
 }
 
