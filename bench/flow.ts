@@ -13,6 +13,7 @@
  * the peer (`nodejs-order-book`: numbers), both before timing. Same seed, same flow, on any machine: the
  * generator uses its own PRNG. A shorter flow with the same seed is a prefix of a longer one.
  */
+import type { LimitOrderOptions, MarketOrderOptions, Side as PeerSide } from 'nodejs-order-book';
 import type { Command, CreateInstrument, PlaceOrder } from '../engine/commands.js';
 import type { Flags } from './lib/args.js';
 import { Prng } from './lib/prng.js';
@@ -323,9 +324,14 @@ export function toEngineCommands(flow: Flow, opts: EngineRenderOptions): Command
 
 /** A call on the peer: `ob.limit(opts)`, `ob.market(opts)` or `ob.cancel(id)`. */
 export type PeerOp =
-  | { kind: typeof OP_LIMIT; opts: { id: string; side: 'buy' | 'sell'; size: number; price: number } }
-  | { kind: typeof OP_MARKET; opts: { side: 'buy' | 'sell'; size: number } }
+  | { kind: typeof OP_LIMIT; opts: LimitOrderOptions }
+  | { kind: typeof OP_MARKET; opts: MarketOrderOptions }
   | { kind: typeof OP_CANCEL; id: string };
+
+// The peer's Side is a string enum ('buy' / 'sell'); its values are spelled here so that this module does
+// not load the peer library at run time (the engine-only parts never need it).
+const PEER_BUY = 'buy' as unknown as PeerSide;
+const PEER_SELL = 'sell' as unknown as PeerSide;
 
 /**
  * The same flow as calls on `nodejs-order-book`, whose prices and sizes are JavaScript numbers: the
@@ -336,7 +342,7 @@ export function toPeerOps(flow: Flow, limit = flow.length): PeerOp[] {
   const out: PeerOp[] = new Array(n);
   for (let i = 0; i < n; i++) {
     const kind = flow.kind[i];
-    const side = flow.side[i] === BUY ? 'buy' : 'sell';
+    const side = flow.side[i] === BUY ? PEER_BUY : PEER_SELL;
     if (kind === OP_CANCEL) out[i] = { kind: OP_CANCEL, id: String(flow.ref[i]) };
     else if (kind === OP_MARKET) out[i] = { kind: OP_MARKET, opts: { side, size: flow.lots[i] } };
     else {

@@ -14,6 +14,8 @@ export function flattenRows(record: Record<string, unknown>, prefix = ''): Row[]
     const name = prefix ? `${prefix}.${key}` : key;
     if (isSpreadLike(value)) {
       rows.push([name, formatSpread(value)]);
+    } else if (isLatencyLike(value)) {
+      rows.push([name, formatLatency(value)]);
     } else if (Array.isArray(value)) {
       if (value.length <= 8 && value.every((v) => typeof v !== 'object' || v === null)) {
         rows.push([name, value.map(formatValue).join(', ')]);
@@ -43,6 +45,33 @@ function isSpreadLike(v: unknown): v is SpreadLike {
 function formatSpread(s: SpreadLike): string {
   const n = s.n === undefined ? '' : `, n=${s.n}`;
   return `${formatNumber(s.median)} (min ${formatNumber(s.min)}, max ${formatNumber(s.max)}${n})`;
+}
+
+interface LatencyLike {
+  count: number;
+  p50Ns: number;
+  p99Ns: number;
+  p999Ns: number;
+  maxNs: number;
+}
+
+function isLatencyLike(v: unknown): v is LatencyLike {
+  if (typeof v !== 'object' || v === null) return false;
+  const s = v as Record<string, unknown>;
+  return typeof s.p50Ns === 'number' && typeof s.p99Ns === 'number' && typeof s.maxNs === 'number';
+}
+
+/** A latency summary on one line: p50, p99, p99.9 and max with readable units. */
+function formatLatency(l: LatencyLike): string {
+  return `p50 ${duration(l.p50Ns)}, p99 ${duration(l.p99Ns)}, p99.9 ${duration(l.p999Ns)}, max ${duration(l.maxNs)} (n=${formatNumber(l.count)})`;
+}
+
+/** Nanoseconds in the unit that keeps 1-3 integer digits. */
+export function duration(ns: number): string {
+  if (ns >= 1e9) return `${Number((ns / 1e9).toPrecision(3))} s`;
+  if (ns >= 1e6) return `${Number((ns / 1e6).toPrecision(3))} ms`;
+  if (ns >= 1e3) return `${Number((ns / 1e3).toPrecision(3))} µs`;
+  return `${Math.round(ns)} ns`;
 }
 
 export function formatValue(v: unknown): string {

@@ -19,6 +19,8 @@ export interface Machine {
   /** Which uWebSockets.js loaded: the native addon, the package's `ws`-based fallback shim, or none. */
   uws: 'native' | 'shim' | 'absent';
   gcExposed: boolean;
+  /** 1-minute load average when the part started: above ~0.5 per core, other work shared the CPU. */
+  loadAvg1m: number;
 }
 
 export function describeMachine(): Machine {
@@ -35,6 +37,7 @@ export function describeMachine(): Machine {
     v8: process.versions.v8,
     uws: uwsFlavour(),
     gcExposed: hasGc(),
+    loadAvg1m: Math.round(os.loadavg()[0] * 100) / 100,
   };
 }
 
@@ -64,5 +67,5 @@ function uwsFlavour(): Machine['uws'] {
 
 /** One line for report headers. */
 export function machineLine(m: Machine): string {
-  return `${m.cores} cores, ${m.cpuModel}${m.cpuMHz ? ` @ ${m.cpuMHz} MHz` : ''}, ${m.memoryGiB} GiB, ${m.platform}, Node ${m.node}, uWS ${m.uws}`;
+  return `${m.cores} cores, ${m.cpuModel}${m.cpuMHz ? ` @ ${m.cpuMHz} MHz` : ''}, ${m.memoryGiB} GiB, ${m.platform}, Node ${m.node}, uWS ${m.uws}, load ${m.loadAvg1m}`;
 }

@@ -8,6 +8,9 @@ import { type Spread, summarize } from './stats.js';
 
 export interface Contender {
   name: string;
+  /** Overrides RepeatOptions for this contender (a slow peer may get fewer repeats). */
+  repeats?: number;
+  warmup?: number;
   /** One measured run; returns the figure to summarize (ops/s, seconds, ...). */
   run(repeat: number): number | Promise<number>;
 }
@@ -24,8 +27,11 @@ export async function interleave(
   opts: RepeatOptions,
 ): Promise<Record<string, Spread>> {
   const samples = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
-  for (let r = -opts.warmup; r < opts.repeats; r++) {
+  const maxWarmup = Math.max(...contenders.map((c) => c.warmup ?? opts.warmup));
+  const maxRepeats = Math.max(...contenders.map((c) => c.repeats ?? opts.repeats));
+  for (let r = -maxWarmup; r < maxRepeats; r++) {
     for (const c of contenders) {
+      if (r < -(c.warmup ?? opts.warmup) || r >= (c.repeats ?? opts.repeats)) continue;
       opts.onRun?.(c.name, r, r < 0);
       // Collect the previous run's garbage outside the measured region, when --expose-gc allows it.
       forceGc();

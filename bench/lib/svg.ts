@@ -104,7 +104,7 @@ function makeScale(kind: AxisKind, values: number[], from: number, to: number): 
     hi = Math.max(1, Math.ceil(hi));
     ticks = [];
     for (let d = 0; d <= hi; d++)
-      ticks.push({ v: d, label: d === 0 ? '0%' : `${trimNum(100 - 100 / 10 ** d)}%` });
+      ticks.push({ v: d, label: d === 0 ? '0%' : `${Number((100 - 100 / 10 ** d).toFixed(d))}%` });
   } else if (kind === 'log') {
     lo = Math.floor(lo);
     hi = Math.max(lo + 1, Math.ceil(hi));

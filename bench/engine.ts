@@ -1,0 +1,321 @@
+/**
+ * `npm run bench -- engine`: this project's matching core against `nodejs-order-book` on the identical
+ * seeded mixed flow, in one process, repeats interleaved. Reports ops/s for each and their ratio, per-op
+ * latency percentiles, and heap bytes per resting order with 1M resting orders.
+ *
+ * The peer runs ~100x slower, so `--peer-ops N` may cap it to the flow's first N ops; the ratio then
+ * compares both books over exactly that prefix (the engine's rate over the prefix is timed inside its
+ * full run), and the output says so.
+ */
+import {
+  describeFlow,
+  type Flow,
+  flowParamsFromFlags,
+  generateFlow,
+  OP_CANCEL,
+  OP_LIMIT,
+  OP_MARKET,
+  toEngineCommands,
+  toPeerOps,
+} from './flow.js';
+import { Flags } from './lib/args.js';
+import { diffDepth } from './lib/depth.js';
+import { dryRun, openSession, runEngine, runEngineLatency, type Session } from './lib/engine-session.js';
+import { forceGc } from './lib/gc.js';
+import { measureHeap } from './lib/heap.js';
+import { LatencyRecorder, type LatencySummary, timerOverheadNs } from './lib/latency.js';
+import { newPeerBook, PEER_NAME, peerDepth, runPeer, runPeerLatency } from './lib/peer.js';
+import type { Plot } from './lib/plot.js';
+import { Progress, status } from './lib/progress.js';
+import { interleave } from './lib/repeat.js';
+import { roundSpread, type Spread } from './lib/stats.js';
+
+/** Issue #2's targets, reported as met or not next to the numbers. */
+const TARGET_OPS_PER_SEC = 2_000_000;
+const TARGET_RATIO = 100;
+const TARGET_HEAP_MIB_PER_1M = 256;
+
+export async function run(args: string[]): Promise<Record<string, unknown>> {
+  const flags = new Flags(args);
+  const params = flowParamsFromFlags(flags);
+  const repeats = flags.int('repeats', 5, 1);
+  const warmup = flags.int('warmup', 1, 0);
+  const peerOps = Math.min(params.ops, flags.int('peer-ops', params.ops, 0));
+  const peerRepeats = flags.int('peer-repeats', 3, 1);
+  const peerLatencyOps = Math.min(peerOps, flags.int('peer-latency-ops', 100_000, 0));
+  const heapOrders = flags.int('heap-orders', 1_000_000, 0);
+  const peerHeapOrders = flags.int('peer-heap-orders', 200_000, 0);
+  const chunk = flags.int('chunk', 10_000, 1);
+  flags.done();
+
+  status(`engine: generating the flow: ${describeFlow(params)}`);
+  const flow = generateFlow(params);
+  const sessionOpts = { risk: false, accounts: params.accounts, deposit: '0', leverage: '1' };
+  const first = openSession(sessionOpts);
+  const cmds = toEngineCommands(flow, { accountIds: first.accountIds, firstSeq: first.firstSeq });
+  const peerOpsList = peerOps > 0 ? toPeerOps(flow, peerOps) : [];
+
+  status('engine: dry run (resolves order ids, checks the final book against the reference)');
+  const dry = dryRun(first, cmds, flow);
+  if (dry.depthMismatch)
+    status(`engine: WARNING: final book differs from the reference: ${dry.depthMismatch}`);
+  const fresh = (): Session => {
+    const s = openSession(sessionOpts);
+    if (s.firstSeq !== first.firstSeq) throw new Error('engine setup is not deterministic (seq differs)');
+    return s;
+  };
+
+  // The peer's prefix must end in the reference book for that prefix (a shorter flow is a prefix).
+  const peerExpected =
+    peerOps === params.ops ? flow.finalDepth : generateFlow({ ...params, ops: peerOps }).finalDepth;
+  let peerMismatch: string | null = null;
+  const engineRuns: Array<{ opsPerSec: number; marks: Array<[number, number]> }> = [];
+  const peerRuns: Array<{ opsPerSec: number; marks: Array<[number, number]> }> = [];
+  const prefixRates: number[] = [];
+
+  const spreads = await interleave(
+    [
+      {
+        name: 'engine',
+        run: (r) => {
+          const s = fresh();
+          forceGc();
+          const res = runEngine(s, cmds, chunk, peerOps);
+          const opsPerSec = cmds.length / (res.elapsedNs / 1e9);
+          if (r >= 0) {
+            engineRuns.push({ opsPerSec, marks: res.marks });
+            if (peerOps > 0) prefixRates.push(peerOps / (res.prefixNs / 1e9));
+          }
+          return opsPerSec;
+        },
+      },
+      ...(peerOps > 0
+        ? [
+            {
+              name: 'peer',
+              repeats: peerRepeats,
+              run: (r: number) => {
+                const ob = newPeerBook();
+                forceGc();
+                const progress = new Progress(
+                  `peer ${r < 0 ? 'warm-up' : `run ${r + 1}/${peerRepeats}`}`,
+                  peerOps,
+                );
+                const res = runPeer(ob, peerOpsList, peerOps, chunk, progress);
+                progress.done();
+                if (r < 0 || peerMismatch === null) peerMismatch = diffDepth(peerExpected, peerDepth(ob));
+                const opsPerSec = peerOps / (res.elapsedNs / 1e9);
+                if (r >= 0) peerRuns.push({ opsPerSec, marks: res.marks });
+                return opsPerSec;
+              },
+            },
+          ]
+        : []),
+    ],
+    {
+      warmup,
+      repeats,
+      onRun: (name, r, isWarmup) =>
+        status(
+          `engine: ${name} ${isWarmup ? 'warm-up' : `run ${r + 1}`} (${name === 'peer' ? peerOps : cmds.length} ops)`,
+        ),
+    },
+  );
+  if (peerMismatch)
+    status(`engine: WARNING: the peer's final book differs from the reference: ${peerMismatch}`);
+
+  status('engine: latency pass (every op timed on its own)');
+  const overhead = timerOverheadNs();
+  const engineLat = kindRecorders();
+  forceGc();
+  runEngineLatency(fresh(), cmds, flow, engineLat.byKind, engineLat.all);
+  const peerLat = kindRecorders();
+  if (peerLatencyOps > 0) {
+    forceGc();
+    runPeerLatency(newPeerBook(), peerOpsList, peerLatencyOps, peerLat.byKind, peerLat.all);
+  }
+
+  let heap: ReturnType<typeof measureHeap> | null = null;
+  let peerHeap: ReturnType<typeof measureHeap> | null = null;
+  if (heapOrders > 0) {
+    status(`engine: heap probe, ${heapOrders.toLocaleString('en-US')} resting orders (separate process)`);
+    heap = measureHeap('engine', heapOrders);
+  }
+  if (peerHeapOrders > 0) {
+    status(
+      `engine: peer heap probe, ${peerHeapOrders.toLocaleString('en-US')} resting orders (separate process)`,
+    );
+    peerHeap = measureHeap('peer', peerHeapOrders);
+  }
+
+  const engineOps = spreads.engine;
+  const peerSpread: Spread | undefined = spreads.peer;
+  const prefix = prefixRates.length ? median(prefixRates) : Number.NaN;
+  const ratio = peerSpread ? prefix / peerSpread.median : Number.NaN;
+  const capped = peerOps < params.ops;
+  const heapMiB1M = heap ? (heap.heapBytesPerRestingOrder * 1_000_000) / 2 ** 20 : Number.NaN;
+
+  return {
+    workload: describeFlow(params),
+    engineOpsPerSec: Math.round(engineOps.median),
+    peerOpsPerSec: peerSpread ? Math.round(peerSpread.median) : null,
+    ratio: round1(ratio),
+    heapBytesPerRestingOrder: heap?.heapBytesPerRestingOrder ?? null,
+    peer: PEER_NAME,
+    peerOps,
+    peerCapped: capped,
+    ratioBasis: capped
+      ? `peer capped: both books over the first ${peerOps.toLocaleString('en-US')} of ${params.ops.toLocaleString('en-US')} ops of the same flow (engine ${Math.round(prefix).toLocaleString('en-US')} ops/s over that prefix)`
+      : 'both books over the whole flow',
+    targets: {
+      engineOpsPerSec: `${TARGET_OPS_PER_SEC.toLocaleString('en-US')}: ${engineOps.median >= TARGET_OPS_PER_SEC ? 'met' : 'NOT met'}`,
+      ratio: `${TARGET_RATIO}x: ${ratio >= TARGET_RATIO ? 'met' : Number.isNaN(ratio) ? 'not measured' : 'NOT met'}`,
+      heapFor1MRestingOrders: heap
+        ? `${TARGET_HEAP_MIB_PER_1M} MiB: ${heapMiB1M <= TARGET_HEAP_MIB_PER_1M ? 'met' : 'NOT met'} (${Math.round(heapMiB1M)} MiB)`
+        : 'not measured',
+    },
+    engine: {
+      opsPerSec: roundSpread(engineOps),
+      prefixOpsPerSec: peerOps > 0 ? Math.round(prefix) : null,
+      repeats,
+      warmup: `${warmup} run(s) plus the dry run`,
+      latency: latencySummaries(engineLat),
+      finalBookMatchesReference: dry.depthMismatch === null,
+      ...(dry.depthMismatch ? { finalBookMismatch: dry.depthMismatch } : {}),
+      restingOrdersAtEnd: dry.restingOrders,
+      trades: dry.trades,
+      eventsPerOp: round1(dry.events / cmds.length),
+      rejects: dry.rejects,
+      cancelsRetargeted: dry.retargeted,
+    },
+    peerResults: peerSpread
+      ? {
+          opsPerSec: roundSpread(peerSpread),
+          repeats: peerRepeats,
+          latencyOps: peerLatencyOps,
+          latency: peerLatencyOps > 0 ? latencySummaries(peerLat) : null,
+          finalBookMatchesReference: peerMismatch === null,
+          ...(peerMismatch ? { finalBookMismatch: peerMismatch } : {}),
+        }
+      : null,
+    heap: heap ?? null,
+    peerHeap: peerHeap ?? null,
+    flow: { ...flow.stats, seed: params.seed, ops: params.ops },
+    timerOverheadNs: overhead,
+    latencyNote: `every op timed alone with process.hrtime.bigint() (a timer pair costs ~${overhead} ns, included)`,
+    plots: plots(flow, engineLat, peerLat, engineRuns, peerRuns, peerLatencyOps, describeFlow(params)),
+  };
+}
+
+interface KindRecorders {
+  byKind: LatencyRecorder[];
+  all: LatencyRecorder;
+}
+
+function kindRecorders(): KindRecorders {
+  // Indexed by OP_LIMIT (0), OP_CANCEL (1), OP_MARKET (2).
+  return {
+    byKind: [new LatencyRecorder(), new LatencyRecorder(), new LatencyRecorder()],
+    all: new LatencyRecorder(),
+  };
+}
+
+function latencySummaries(r: KindRecorders): Record<string, LatencySummary> {
+  return {
+    all: r.all.summary(),
+    limit: r.byKind[OP_LIMIT].summary(),
+    cancel: r.byKind[OP_CANCEL].summary(),
+    market: r.byKind[OP_MARKET].summary(),
+  };
+}
+
+type RunMarks = Array<{ opsPerSec: number; marks: Array<[number, number]> }>;
+
+function plots(
+  flow: Flow,
+  engineLat: KindRecorders,
+  peerLat: KindRecorders,
+  engineRuns: RunMarks,
+  peerRuns: RunMarks,
+  peerLatencyOps: number,
+  workload: string,
+): Plot[] {
+  const us = (pts: Array<[number, number]>) => pts.map(([p, ns]) => [p, ns / 1000] as [number, number]);
+  const latency: Plot = {
+    id: 'latency',
+    title: 'Per-operation latency distribution',
+    note: `${flow.length.toLocaleString('en-US')}-op mixed flow (peer: first ${peerLatencyOps.toLocaleString('en-US')} ops)`,
+    xLabel: 'percentile',
+    yLabel: 'latency (µs)',
+    axis: { x: 'percentile', y: 'log' },
+    series: [
+      { name: 'engine: all ops', points: us(engineLat.all.distribution()) },
+      { name: 'engine: limit', points: us(engineLat.byKind[OP_LIMIT].distribution()) },
+      { name: 'engine: cancel', points: us(engineLat.byKind[OP_CANCEL].distribution()) },
+      { name: 'engine: market', points: us(engineLat.byKind[OP_MARKET].distribution()) },
+      ...(peerLatencyOps > 0 ? [{ name: 'peer: all ops', points: us(peerLat.all.distribution()) }] : []),
+    ],
+  };
+  const along = (runs: RunMarks) => {
+    const mid = medianRun(runs);
+    if (!mid) return [];
+    let prevOps = 0;
+    let prevNs = 0;
+    return mid.marks.map(([ops, ns]) => {
+      const rate = (ops - prevOps) / ((ns - prevNs) / 1e9);
+      prevOps = ops;
+      prevNs = ns;
+      return [ops, rate] as [number, number];
+    });
+  };
+  const engineAlong = along(engineRuns);
+  const throughput: Plot = {
+    id: 'throughput',
+    title: 'Engine throughput over time (median run)',
+    note: workload.slice(0, 110),
+    xLabel: 'seconds since start',
+    yLabel: 'ops/s (per 10k-op chunk)',
+    series: [{ name: 'engine', points: timeSeries(medianRun(engineRuns)) }],
+  };
+  const vsPeer: Plot = {
+    id: 'throughput-vs-peer',
+    title: 'Throughput along the flow: engine vs nodejs-order-book',
+    note: 'rate per chunk as the book deepens; median run of each',
+    xLabel: 'ops completed',
+    yLabel: 'ops/s',
+    axis: { y: 'log' },
+    series: [
+      { name: 'engine', points: engineAlong },
+      { name: 'nodejs-order-book', points: along(peerRuns) },
+    ],
+  };
+  return [latency, throughput, vsPeer];
+}
+
+function timeSeries(run: RunMarks[number] | undefined): Array<[number, number]> {
+  if (!run) return [];
+  let prevOps = 0;
+  let prevNs = 0;
+  return run.marks.map(([ops, ns]) => {
+    const rate = (ops - prevOps) / ((ns - prevNs) / 1e9);
+    prevOps = ops;
+    prevNs = ns;
+    return [ns / 1e9, rate] as [number, number];
+  });
+}
+
+/** The run whose throughput is the median: its time series is the typical one. */
+function medianRun(runs: RunMarks): RunMarks[number] | undefined {
+  const sorted = [...runs].sort((a, b) => a.opsPerSec - b.opsPerSec);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = (s.length - 1) / 2;
+  return (s[Math.floor(m)] + s[Math.ceil(m)]) / 2;
+}
+
+function round1(n: number): number {
+  return Number.isFinite(n) ? Math.round(n * 10) / 10 : n;
+}
