@@ -84,7 +84,8 @@ interface Deferred {
   run: () => void;
 }
 
-const AUTH_FREE: ReadonlySet<string> = new Set(['auth', 'time', 'ping']);
+/** Public market data needs no login; `subscribe` checks auth itself for the private channel. */
+const AUTH_FREE: ReadonlySet<string> = new Set(['auth', 'time', 'ping', 'subscribe', 'unsubscribe']);
 
 class Refusal extends Error {
   constructor(
@@ -589,6 +590,8 @@ export class Gateway {
   private subscribe(s: Session, idJson: string, p: SubscribeParams, usIn: number): void {
     const ch = p.channel;
     if (ch === 'private') {
+      if (!s.authenticated)
+        throw new Refusal('UNAUTHENTICATED', 'the private channel needs an authenticated connection');
       const acc = this.account(s, p.accountId);
       const v = this.view(acc);
       this.defer(v.seedSeq, () => {
@@ -651,6 +654,8 @@ export class Gateway {
 
   private unsubscribe(s: Session, idJson: string, p: UnsubscribeParams, usIn: number): void {
     let key = p.channel;
+    if (key === 'private' && !s.authenticated)
+      throw new Refusal('NOT_SUBSCRIBED', 'not subscribed to "private"');
     if (key === 'private') key = `private:${this.account(s, p.accountId)}`;
     if (!s.channels.delete(key)) {
       throw new Refusal('NOT_SUBSCRIBED', `not subscribed to ${JSON.stringify(p.channel)}`);

@@ -40,4 +40,8 @@ export function registerHttpRoutes(app: TemplatedApp, health: () => Promise<Heal
   app.get('/metrics', (res) => {
     res.writeHeader('content-type', 'text/plain; version=0.0.4').end(metrics.render());
   });
+  // Anything else on the traders' port is a plain 404 (operator routes live on the admin port only).
+  app.any('/*', (res) => {
+    res.writeStatus('404 Not Found').end('not found');
+  });
 }
