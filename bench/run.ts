@@ -67,8 +67,11 @@ async function runOne(part: PartInfo, args: string[]): Promise<number> {
   }
   recordOutcome(outcome);
   if (outcome.status === 'ok' && outcome.result) {
+    const workload = outcome.result.workload;
     process.stdout.write(`\n${part.name} (${outcome.durationSec.toFixed(1)} s)\n`);
-    process.stdout.write(`${renderTable(['metric', 'value'], flattenRows(outcome.result))}\n`);
+    if (typeof workload === 'string') process.stdout.write(`workload: ${workload}\n`);
+    const rows = flattenRows(outcome.result).filter(([k]) => k !== 'workload');
+    process.stdout.write(`${renderTable(['metric', 'value'], rows)}\n`);
     if (outcome.plots?.length) status(`plots: ${outcome.plots.map((f) => `${resultsDir()}/${f}`).join(' ')}`);
   } else {
     process.stderr.write(`bench ${part.name}: ${outcome.status.toUpperCase()}: ${outcome.error}\n`);
