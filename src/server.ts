@@ -4,6 +4,7 @@
  * flush the last batch (its replies go out), close sockets, close the queue.
  */
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import type { EngineApi } from '../engine/api.js';
 import { Engine } from '../engine/index.js';
 import { AdminServer } from './admin/http.js';
@@ -54,6 +55,7 @@ export class ExchangeServer {
   private state: Health['status'] = 'starting';
   private progress: Record<string, unknown> = {};
   private fatal: Error | null = null;
+  private probeQueue: (() => Promise<boolean>) | undefined;
   port = 0;
   adminPort = 0;
   adminToken: string;
@@ -86,8 +88,19 @@ export class ExchangeServer {
         log: (level, message, context) => this.log[level](context ?? {}, message),
       });
       this.batcher = b.batcher;
-      this.closeBatcher = () => b.close();
+      // /health asks Redis itself: the batcher only notices a dead queue at its next enqueue.
+      const probe = new Redis(cfg.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+      probe.on('error', () => {});
+      this.probeQueue = async () => {
+        const pong = await Promise.race([probe.ping(), new Promise((r) => setTimeout(r, 500, 'timeout'))]);
+        return pong === 'PONG';
+      };
+      this.closeBatcher = async () => {
+        probe.disconnect();
+        await b.close();
+      };
     }
+    if (this.options.probeQueue !== undefined) this.probeQueue = this.options.probeQueue;
     if (cfg.commitMode === 'fast')
       this.log.warn('COMMIT_MODE=fast: acks leave before batches are durable (benchmarks only)');
     this.sequencer = new Sequencer(this.engine, this.batcher, this.clock);
@@ -165,7 +178,7 @@ export class ExchangeServer {
     const base = this.status();
     if (this.fatal !== null) return { ...base, status: 'queue_unreachable', error: this.fatal.message };
     if (this.state !== 'ready') return { ...base, status: this.state };
-    if (this.options.probeQueue !== undefined && !(await this.options.probeQueue().catch(() => false))) {
+    if (this.probeQueue !== undefined && !(await this.probeQueue().catch(() => false))) {
       return { ...base, status: 'queue_unreachable' };
     }
     return { ...base, status: 'ready' };
