@@ -21,9 +21,20 @@ import {
 import { Flags } from './lib/args.js';
 import { diffDepth } from './lib/depth.js';
 import { dryRun, openSession, runEngine, runEngineLatency, type Session } from './lib/engine-session.js';
+import {
+  chunkRates,
+  type KindRecorders,
+  kindRecorders,
+  latencySummaries,
+  median,
+  medianRun,
+  micros,
+  type RunMarks,
+  round1,
+} from './lib/flow-metrics.js';
 import { forceGc } from './lib/gc.js';
 import { measureHeap } from './lib/heap.js';
-import { LatencyRecorder, type LatencySummary, timerOverheadNs } from './lib/latency.js';
+import { timerOverheadNs } from './lib/latency.js';
 import { newPeerBook, PEER_NAME, peerDepth, runPeer, runPeerLatency } from './lib/peer.js';
 import type { Plot } from './lib/plot.js';
 import { Progress, status } from './lib/progress.js';
@@ -69,8 +80,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const peerExpected =
     peerOps === params.ops ? flow.finalDepth : generateFlow({ ...params, ops: peerOps }).finalDepth;
   let peerMismatch: string | null = null;
-  const engineRuns: Array<{ opsPerSec: number; marks: Array<[number, number]> }> = [];
-  const peerRuns: Array<{ opsPerSec: number; marks: Array<[number, number]> }> = [];
+  const engineRuns: RunMarks[] = [];
+  const peerRuns: RunMarks[] = [];
   const prefixRates: number[] = [];
 
   const spreads = await interleave(
@@ -207,40 +218,16 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   };
 }
 
-interface KindRecorders {
-  byKind: LatencyRecorder[];
-  all: LatencyRecorder;
-}
-
-function kindRecorders(): KindRecorders {
-  // Indexed by OP_LIMIT (0), OP_CANCEL (1), OP_MARKET (2).
-  return {
-    byKind: [new LatencyRecorder(), new LatencyRecorder(), new LatencyRecorder()],
-    all: new LatencyRecorder(),
-  };
-}
-
-function latencySummaries(r: KindRecorders): Record<string, LatencySummary> {
-  return {
-    all: r.all.summary(),
-    limit: r.byKind[OP_LIMIT].summary(),
-    cancel: r.byKind[OP_CANCEL].summary(),
-    market: r.byKind[OP_MARKET].summary(),
-  };
-}
-
-type RunMarks = Array<{ opsPerSec: number; marks: Array<[number, number]> }>;
-
 function plots(
   flow: Flow,
   engineLat: KindRecorders,
   peerLat: KindRecorders,
-  engineRuns: RunMarks,
-  peerRuns: RunMarks,
+  engineRuns: RunMarks[],
+  peerRuns: RunMarks[],
   peerLatencyOps: number,
   workload: string,
 ): Plot[] {
-  const us = (pts: Array<[number, number]>) => pts.map(([p, ns]) => [p, ns / 1000] as [number, number]);
+  const us = micros;
   const latency: Plot = {
     id: 'latency',
     title: 'Per-operation latency distribution',
@@ -256,18 +243,7 @@ function plots(
       ...(peerLatencyOps > 0 ? [{ name: 'peer: all ops', points: us(peerLat.all.distribution()) }] : []),
     ],
   };
-  const along = (runs: RunMarks) => {
-    const mid = medianRun(runs);
-    if (!mid) return [];
-    let prevOps = 0;
-    let prevNs = 0;
-    return mid.marks.map(([ops, ns]) => {
-      const rate = (ops - prevOps) / ((ns - prevNs) / 1e9);
-      prevOps = ops;
-      prevNs = ns;
-      return [ops, rate] as [number, number];
-    });
-  };
+  const along = (runs: RunMarks[]) => chunkRates(medianRun(runs), 'ops');
   const engineAlong = along(engineRuns);
   const throughput: Plot = {
     id: 'throughput',
@@ -275,7 +251,7 @@ function plots(
     note: workload.slice(0, 110),
     xLabel: 'seconds since start',
     yLabel: 'ops/s (per 10k-op chunk)',
-    series: [{ name: 'engine', points: timeSeries(medianRun(engineRuns)) }],
+    series: [{ name: 'engine', points: chunkRates(medianRun(engineRuns), 'time') }],
   };
   const vsPeer: Plot = {
     id: 'throughput-vs-peer',
@@ -290,32 +266,4 @@ function plots(
     ],
   };
   return [latency, throughput, vsPeer];
-}
-
-function timeSeries(run: RunMarks[number] | undefined): Array<[number, number]> {
-  if (!run) return [];
-  let prevOps = 0;
-  let prevNs = 0;
-  return run.marks.map(([ops, ns]) => {
-    const rate = (ops - prevOps) / ((ns - prevNs) / 1e9);
-    prevOps = ops;
-    prevNs = ns;
-    return [ns / 1e9, rate] as [number, number];
-  });
-}
-
-/** The run whose throughput is the median: its time series is the typical one. */
-function medianRun(runs: RunMarks): RunMarks[number] | undefined {
-  const sorted = [...runs].sort((a, b) => a.opsPerSec - b.opsPerSec);
-  return sorted[Math.floor((sorted.length - 1) / 2)];
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = (s.length - 1) / 2;
-  return (s[Math.floor(m)] + s[Math.ceil(m)]) / 2;
-}
-
-function round1(n: number): number {
-  return Number.isFinite(n) ? Math.round(n * 10) / 10 : n;
 }
