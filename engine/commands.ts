@@ -191,36 +191,29 @@ export type CommandType = CommandBody['type'];
 /** A command as the engine applies it and the journal stores it. */
 export type Command = CommandBody & Stamp;
 
-export const COMMAND_TYPES: readonly CommandType[] = [
-  'create_user',
-  'create_instrument',
-  'open_account',
-  'deposit',
-  'withdraw',
-  'set_leverage_limit',
-  'set_account_status',
-  'mark_price',
-  'funding',
-  'session_end',
-  'checkpoint',
-  'place_order',
-  'amend_order',
-  'cancel_order',
-  'cancel_all',
-  'set_position_tpsl',
-];
+/** Who may issue each command: an operator (admin interface, CLI) or a trader (a gateway session). */
+export const COMMAND_ISSUERS: Readonly<Record<CommandType, 'operator' | 'trader'>> = {
+  create_user: 'operator',
+  create_instrument: 'operator',
+  open_account: 'operator',
+  deposit: 'operator',
+  withdraw: 'operator',
+  set_leverage_limit: 'operator',
+  set_account_status: 'operator',
+  mark_price: 'operator',
+  funding: 'operator',
+  session_end: 'operator',
+  checkpoint: 'operator',
+  place_order: 'trader',
+  amend_order: 'trader',
+  cancel_order: 'trader',
+  cancel_all: 'trader',
+  set_position_tpsl: 'trader',
+};
+
+export const COMMAND_TYPES = Object.keys(COMMAND_ISSUERS) as readonly CommandType[];
 
 /** Commands that only an operator may issue (never reachable from a trader's connection). */
-export const OPERATOR_COMMANDS: ReadonlySet<CommandType> = new Set<CommandType>([
-  'create_user',
-  'create_instrument',
-  'open_account',
-  'deposit',
-  'withdraw',
-  'set_leverage_limit',
-  'set_account_status',
-  'mark_price',
-  'funding',
-  'session_end',
-  'checkpoint',
-]);
+export const OPERATOR_COMMANDS: ReadonlySet<CommandType> = new Set(
+  COMMAND_TYPES.filter((t) => COMMAND_ISSUERS[t] === 'operator'),
+);
