@@ -2,6 +2,17 @@
  * The suite's parts, in the order `npm run bench` runs them, with what each measures and the arguments the
  * full-suite run passes so that the whole suite fits in 15 minutes on a 2-core machine. A single part run
  * (`npm run bench -- <part>`) uses the part's own defaults instead.
+ *
+ * Writing a part (bench/<name>.ts):
+ * - export `async function run(args: string[]): Promise<Record<string, unknown>>`; read flags with
+ *   `new Flags(args)` (lib/args.ts) and call `flags.done()` so a typo fails instead of running defaults;
+ * - put the headline numbers at the top level of the record (a script reads them from the last stdout
+ *   line), a `workload` string saying exactly what ran, and medians with spread from `interleave` /
+ *   `summarize` (lib/repeat.ts, lib/stats.ts) after a warm-up;
+ * - optional `plots: Plot[]` (lib/plot.ts) become bench/results/<part>-<id>.svg;
+ * - progress and status go to stderr (lib/progress.ts); stdout belongs to the dispatcher;
+ * - the machine description is added by the dispatcher; `BENCH_SUITE=1` is set when running inside the
+ *   full suite, where a part should stay inside its `suiteTimeoutSec`.
  */
 export interface PartInfo {
   name: string;
@@ -18,43 +29,44 @@ export const PARTS: readonly PartInfo[] = [
     name: 'engine',
     file: 'engine.js',
     what: 'matching core vs nodejs-order-book on the same seeded mixed flow; latency; heap per resting order',
-    suiteArgs: ['--peer-ops', '100000'],
-    suiteTimeoutSec: 240,
+    suiteArgs: [],
+    suiteTimeoutSec: 180,
   },
   {
     name: 'core',
     file: 'core.js',
     what: 'benchmark.js suite of add, cancel, match, amend',
     suiteArgs: ['--max-time', '2'],
-    suiteTimeoutSec: 150,
+    suiteTimeoutSec: 90,
   },
   {
     name: 'risk',
     file: 'risk.js',
     what: 'mixed flow across 10,000 accounts, risk core on vs off',
-    suiteArgs: [],
-    suiteTimeoutSec: 180,
+    // The dry runs already warm the JIT up; three repeats keep the 1M-op flow inside the suite's budget.
+    suiteArgs: ['--repeats', '3', '--warmup', '0'],
+    suiteTimeoutSec: 240,
   },
   {
     name: 'e2e',
     file: 'e2e.js',
     what: 'end to end over WebSocket, durable and fast',
     suiteArgs: [],
-    suiteTimeoutSec: 180,
+    suiteTimeoutSec: 150,
   },
   {
     name: 'persistence',
     file: 'persistence.js',
     what: 'persistence throughput and lag',
     suiteArgs: [],
-    suiteTimeoutSec: 150,
+    suiteTimeoutSec: 120,
   },
   {
     name: 'recovery',
     file: 'recovery.js',
     what: 'recovery time vs journal length',
     suiteArgs: [],
-    suiteTimeoutSec: 150,
+    suiteTimeoutSec: 120,
   },
 ];
 

@@ -12,6 +12,7 @@ export class Progress {
   private readonly started = Date.now();
   private lastDraw = 0;
   private drawn = false;
+  private last = -1;
 
   constructor(
     private readonly label: string,
@@ -24,6 +25,8 @@ export class Progress {
     if (quiet) return;
     const now = Date.now();
     if (now - this.lastDraw < (tty ? TTY_INTERVAL_MS : LOG_INTERVAL_MS) && done < this.total) return;
+    if (done === this.last && !note) return; // already drawn (e.g. the final update, then done())
+    this.last = done;
     this.lastDraw = now;
     const pct = this.total > 0 ? Math.min(100, (done / this.total) * 100) : 100;
     const secs = (now - this.started) / 1000;
