@@ -1,0 +1,224 @@
+/**
+ * The byte layout under engine snapshots: LEB128 varints for whole numbers (most engine numbers are small
+ * ids, ticks and lots: one to three bytes each instead of eight), length-prefixed UTF-8 strings, and an
+ * inline symbol table for the short vocabulary strings (statuses, sides, currencies) that repeat on every
+ * order. Numbers are checked on the way in: a value that is not a safe integer throws rather than being
+ * silently mis-encoded.
+ */
+
+const TWO_31 = 0x80000000;
+
+export class ByteWriter {
+  private buf: Buffer;
+  private pos = 0;
+  private readonly symbols = new Map<string, number>();
+
+  constructor(initialBytes = 64 * 1024) {
+    this.buf = Buffer.allocUnsafe(initialBytes);
+  }
+
+  private grow(need: number): void {
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + need));
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  u32(n: number): void {
+    if (this.pos + 4 > this.buf.length) this.grow(4);
+    this.buf.writeUInt32LE(n, this.pos);
+    this.pos += 4;
+  }
+
+  /** A non-negative safe integer. */
+  u(n: number): void {
+    if (!(n >= 0 && Number.isSafeInteger(n))) throw new RangeError(`snapshot: not a whole number >= 0: ${n}`);
+    if (this.pos + 10 > this.buf.length) this.grow(10);
+    const b = this.buf;
+    let p = this.pos;
+    while (n >= TWO_31) {
+      b[p++] = (n % 128) | 0x80;
+      n = Math.floor(n / 128);
+    }
+    while (n >= 0x80) {
+      b[p++] = (n & 0x7f) | 0x80;
+      n >>>= 7;
+    }
+    b[p++] = n;
+    this.pos = p;
+  }
+
+  /** A signed safe integer below 2^52 in magnitude (zigzag). */
+  i(n: number): void {
+    this.u(n >= 0 ? n * 2 : -n * 2 - 1);
+  }
+
+  /** null or a non-negative safe integer. */
+  nu(n: number | null): void {
+    this.u(n === null ? 0 : n + 1);
+  }
+
+  bool(v: boolean): void {
+    if (this.pos + 1 > this.buf.length) this.grow(1);
+    this.buf[this.pos++] = v ? 1 : 0;
+  }
+
+  /** Any bigint: small ones as an even zigzag varint, others (odd tag) as decimal text. */
+  big(v: bigint): void {
+    if (v > -0x8000000000000n && v < 0x8000000000000n) {
+      const n = Number(v);
+      this.u((n >= 0 ? n * 2 : -n * 2 - 1) * 2);
+    } else {
+      this.u(1);
+      this.str(v.toString());
+    }
+  }
+
+  str(s: string): void {
+    const len = Buffer.byteLength(s, 'utf8');
+    this.u(len);
+    if (this.pos + len > this.buf.length) this.grow(len);
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+  }
+
+  nstr(s: string | null): void {
+    if (s === null) {
+      this.u(0);
+      return;
+    }
+    const len = Buffer.byteLength(s, 'utf8');
+    this.u(len + 1);
+    if (this.pos + len > this.buf.length) this.grow(len);
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+  }
+
+  /** A repeating vocabulary string: written once, then referred to by number. */
+  sym(s: string): void {
+    this.nsym(s);
+  }
+
+  nsym(s: string | null): void {
+    if (s === null) {
+      this.u(0);
+      return;
+    }
+    const k = this.symbols.get(s);
+    if (k !== undefined) {
+      this.u(k + 2);
+      return;
+    }
+    this.symbols.set(s, this.symbols.size);
+    this.u(1);
+    this.str(s);
+  }
+
+  /** The bytes written (a view, not a copy). */
+  finish(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
+}
+
+export class ByteReader {
+  private readonly buf: Buffer;
+  private pos = 0;
+  private readonly symbols: string[] = [];
+
+  constructor(bytes: Uint8Array) {
+    this.buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  atEnd(): boolean {
+    return this.pos === this.buf.length;
+  }
+
+  private need(n: number): void {
+    if (this.pos + n > this.buf.length) throw new RangeError('snapshot: unexpected end of data');
+  }
+
+  u32(): number {
+    this.need(4);
+    const n = this.buf.readUInt32LE(this.pos);
+    this.pos += 4;
+    return n;
+  }
+
+  u(): number {
+    const b = this.buf;
+    let p = this.pos;
+    if (p >= b.length) throw new RangeError('snapshot: unexpected end of data');
+    let byte = b[p++];
+    if (byte < 0x80) {
+      this.pos = p;
+      return byte;
+    }
+    let result = byte & 0x7f;
+    let mul = 128;
+    for (;;) {
+      if (p >= b.length) throw new RangeError('snapshot: unexpected end of data');
+      byte = b[p++];
+      result += (byte & 0x7f) * mul;
+      if (byte < 0x80) break;
+      mul *= 128;
+      if (mul > 2 ** 56) throw new RangeError('snapshot: varint too long');
+    }
+    this.pos = p;
+    return result;
+  }
+
+  i(): number {
+    const z = this.u();
+    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+  }
+
+  nu(): number | null {
+    const n = this.u();
+    return n === 0 ? null : n - 1;
+  }
+
+  bool(): boolean {
+    this.need(1);
+    return this.buf[this.pos++] === 1;
+  }
+
+  big(): bigint {
+    const t = this.u();
+    if (t % 2 === 1) return BigInt(this.str());
+    const z = t / 2;
+    return BigInt(z % 2 === 0 ? z / 2 : -(z + 1) / 2);
+  }
+
+  str(): string {
+    const len = this.u();
+    this.need(len);
+    const s = this.buf.toString('utf8', this.pos, this.pos + len);
+    this.pos += len;
+    return s;
+  }
+
+  nstr(): string | null {
+    const len = this.u();
+    if (len === 0) return null;
+    this.need(len - 1);
+    const s = this.buf.toString('utf8', this.pos, this.pos + len - 1);
+    this.pos += len - 1;
+    return s;
+  }
+
+  sym(): string {
+    const s = this.nsym();
+    if (s === null) throw new Error('snapshot: a required symbol is null');
+    return s;
+  }
+
+  nsym(): string | null {
+    const k = this.u();
+    if (k === 0) return null;
+    if (k === 1) {
+      const s = this.str();
+      this.symbols.push(s);
+      return s;
+    }
+    const s = this.symbols[k - 2];
+    if (s === undefined) throw new Error(`snapshot: unknown symbol ${k - 2}`);
+    return s;
+  }
+}
