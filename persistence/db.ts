@@ -6,7 +6,7 @@
  * strings PostgreSQL sent, and int8 becomes a bigint, so no value read back ever went through a double.
  */
 import { createPgDriverFactory } from '@slonik/pg-driver';
-import { createPool, type DatabasePool, type DriverTypeParser } from 'slonik';
+import { createPool, type DatabasePool, type DriverTypeParser, type Interceptor } from 'slonik';
 
 export const typeParsers: readonly DriverTypeParser[] = [
   { name: 'numeric', parse: (value: string) => value },
@@ -21,6 +21,8 @@ export interface PoolOptions {
   /** ms a statement may run before PostgreSQL cancels it. */
   statementTimeout?: number;
   applicationName?: string;
+  /** slonik interceptors (logging, and the tests' fault injection). */
+  interceptors?: readonly Interceptor[];
 }
 
 export async function createDatabasePool(
@@ -40,5 +42,15 @@ export async function createDatabasePool(
     // Retries happen one level up (BullMQ with backoff), where they are visible and bounded.
     connectionRetryLimit: 1,
     captureStackTrace: false,
+    // slonik 47.3.2 with pg 8: when PostgreSQL terminates a backend in the middle of a query, that query's
+    // promise may never settle, and the connection's destroy waits for it this long before freeing its
+    // slot (the default, 5 s, keeps the pool full of dying connections during an outage). Even so the pool
+    // can wedge for good (reproduced with pg_terminate_backend in a loop): persistence/worker.ts detects
+    // that and replaces the pool.
+    gracefulTerminationTimeout: 100,
+    // The default reset (DISCARD ALL on every release) can hang on a connection the server just killed.
+    // These connections set no session state that would need discarding.
+    resetConnection: async () => {},
+    interceptors: options.interceptors ?? [],
   });
 }

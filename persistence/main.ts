@@ -1,0 +1,66 @@
+/**
+ * A persistence worker process: `node dist/persistence/main.js`. Run as many as the database keeps up with.
+ *
+ * Environment: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/exchange), REDIS_URL (default
+ * redis://127.0.0.1:6379), QUEUE_NAME (default exchange-batches), WORKER_CONCURRENCY (default 2),
+ * MIGRATE (default 1: bring the schema up to date first), REDIS_FIX_EVICTION (default 0), LOG_LEVEL.
+ *
+ * Exits 1 when a batch cannot be persisted after all its retries (the queue is paused for every worker;
+ * see worker.ts), 0 after SIGTERM/SIGINT once the jobs in hand are committed.
+ */
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { ensureNoEviction } from '../src/pipeline/redis-check.js';
+import { migrate } from './migrate.js';
+import { PersistenceWorker } from './worker.js';
+
+const env = process.env;
+const databaseUrl = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/exchange';
+const redisUrl = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const queueName = env.QUEUE_NAME ?? 'exchange-batches';
+const concurrency = Number(env.WORKER_CONCURRENCY ?? '2');
+const log = pino({ name: 'persistence', level: env.LOG_LEVEL ?? 'info' });
+
+async function main(): Promise<void> {
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new Error('WORKER_CONCURRENCY: a positive integer');
+  if ((env.MIGRATE ?? '1') !== '0') await migrate({ databaseUrl, log: (m) => log.info(m) });
+
+  // BullMQ's worker connections block (BZPOPMIN) and must retry forever rather than fail a command.
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  await ensureNoEviction(redis, { fix: env.REDIS_FIX_EVICTION === '1', log: (m) => log.warn(m) });
+
+  const worker = new PersistenceWorker({
+    databaseUrl,
+    poolOptions: { applicationName: 'exchange-persistence' },
+    connection: redis,
+    queueName,
+    concurrency,
+    log,
+  });
+  worker.on('written', (stats) => log.debug(stats, 'batch persisted'));
+
+  let exiting = false;
+  const shutdown = async (code: number) => {
+    if (exiting) return;
+    exiting = true;
+    await worker.close().catch(() => {});
+    redis.disconnect();
+    process.exit(code);
+  };
+  worker.on('fatal', (error) => {
+    log.fatal({ error: error.message }, 'persistence worker stopped: a batch cannot be persisted');
+    void shutdown(1);
+  });
+  process.once('SIGTERM', () => void shutdown(0));
+  process.once('SIGINT', () => void shutdown(0));
+  log.info({ queueName, concurrency }, 'persistence worker running');
+}
+
+main().catch((error: unknown) => {
+  log.fatal(
+    { error: error instanceof Error ? error.message : String(error) },
+    'persistence worker failed to start',
+  );
+  process.exit(1);
+});
