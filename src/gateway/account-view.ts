@@ -64,6 +64,8 @@ export class AccountView {
   /** place commands sequenced but not yet released: counted against the open-order limit. */
   inflightPlaces = 0;
   readonly seedSeq: number;
+  /** Set by the first private subscription: from then on every command's update is numbered and kept. */
+  streaming = false;
   /** The update being assembled for the command now being routed (null between commands). */
   pending: PrivateUpdate | null = null;
 

@@ -30,6 +30,7 @@ import type {
   OpenOrdersParams,
   OrderRefParams,
   PlaceParams,
+  PrivateUpdate,
   PublicTrade,
   RecentFillsParams,
   RequestId,
@@ -43,6 +44,7 @@ import { BookMirror } from './book-mirror.js';
 import type { KeyStore } from './keys.js';
 import { NonceCache } from './nonces.js';
 import { costOf, TokenBucket } from './rate-limit.js';
+import { fillsJson, orderJson } from './serialize.js';
 import type { Session } from './session.js';
 
 type GatewayConfig = Pick<
@@ -573,7 +575,7 @@ export class Gateway {
         s.userId = rec.userId;
         const accounts = this.accountsOf(s);
         s.defaultAccountId = accounts[0] ?? 0;
-        // Views start here, so private streams are buffered from login on (a reconnect can resume).
+        // Views start here: live orders, final orders and fills are remembered from login on.
         for (const a of accounts) this.view(a);
         this.reply(s, idJson, JSON.stringify({ userId: rec.userId, accountIds: accounts }), usIn);
       },
@@ -601,6 +603,7 @@ export class Gateway {
         if (missed !== undefined) for (const u of missed) this.out(s, JSON.stringify(u));
         else this.out(s, JSON.stringify(v.snapshot(this.sequencer.releasedSeq)));
         v.subscribers.add(s);
+        v.streaming = true;
         s.channels.add(`private:${acc}`);
       });
       return;
@@ -775,7 +778,7 @@ export class Gateway {
           const v = views.get(e.accountId);
           if (v !== undefined && seq > v.seedSeq) {
             v.putOrder(e);
-            (v.pending ?? this.beginView(v, touchedViews, seq, ts)).orders.push(e);
+            this.update(v, touchedViews, seq, ts)?.orders.push(e);
           }
           break;
         }
@@ -786,7 +789,7 @@ export class Gateway {
           const v = views.get(e.accountId);
           if (v !== undefined && seq > v.seedSeq) {
             v.positions.set(e.symbol, e);
-            (v.pending ?? this.beginView(v, touchedViews, seq, ts)).positions.push(e);
+            this.update(v, touchedViews, seq, ts)?.positions.push(e);
           }
           break;
         }
@@ -794,14 +797,14 @@ export class Gateway {
           const v = views.get(e.accountId);
           if (v !== undefined && seq > v.seedSeq) {
             v.account = e;
-            (v.pending ?? this.beginView(v, touchedViews, seq, ts)).account = e;
+            const u = this.update(v, touchedViews, seq, ts);
+            if (u !== null) u.account = e;
           }
           break;
         }
         case 'ledger': {
           const v = views.get(e.accountId);
-          if (v !== undefined && seq > v.seedSeq)
-            (v.pending ?? this.beginView(v, touchedViews, seq, ts)).ledger.push(e);
+          if (v !== undefined && seq > v.seedSeq) this.update(v, touchedViews, seq, ts)?.ledger.push(e);
           break;
         }
         case 'book': {
@@ -857,7 +860,13 @@ export class Gateway {
     }
   }
 
-  private beginView(v: AccountView, touched: AccountView[], seq: number, ts: number) {
+  /**
+   * The private update being built for this command, or null while nobody has ever subscribed to the
+   * account's stream: until then there is nothing to number or buffer (the first subscriber gets a snapshot).
+   */
+  private update(v: AccountView, touched: AccountView[], seq: number, ts: number): PrivateUpdate | null {
+    if (v.pending !== null) return v.pending;
+    if (!v.streaming) return null;
     touched.push(v);
     return v.begin(seq, ts);
   }
@@ -887,13 +896,13 @@ export class Gateway {
       if (mv !== undefined && seq > mv.seedSeq) {
         const f = fillOf(e, true, mv.orderById(e.makerOrderId)?.clientOrderId ?? null);
         mv.fills.push(f);
-        (mv.pending ?? this.beginView(mv, touchedViews, seq, ts)).fills.push(f);
+        this.update(mv, touchedViews, seq, ts)?.fills.push(f);
       }
       const tv = this.views.get(e.takerAccountId);
       if (tv !== undefined && seq > tv.seedSeq) {
         const f = fillOf(e, false, tv.orderById(e.takerOrderId)?.clientOrderId ?? null);
         tv.fills.push(f);
-        (tv.pending ?? this.beginView(tv, touchedViews, seq, ts)).fills.push(f);
+        this.update(tv, touchedViews, seq, ts)?.fills.push(f);
       }
     }
     if (symbol !== null) this.publishTrades(symbol, seq, ts, trades);
@@ -1012,7 +1021,7 @@ export class Gateway {
     }
     this.out(
       s,
-      `{"id":${p.idJson},"result":{"order":${JSON.stringify(order)},"fills":${JSON.stringify(fills)},"seq":${seq},"ts":${ts}},"usIn":${p.usIn},"usOut":${this.clock.nowMicros()}}`,
+      `{"id":${p.idJson},"result":{"order":${orderJson(order)},"fills":${fillsJson(fills)},"seq":${seq},"ts":${ts}},"usIn":${p.usIn},"usOut":${this.clock.nowMicros()}}`,
     );
     this.metrics.ackLatency.observeUs(this.clock.nowMicros() - p.usIn);
   }
