@@ -21,7 +21,7 @@ const fallbackMid = process.env.MID ?? '50000';
 const SCALE = 100_000_000n;
 function toUnits(s: string): bigint {
   const [i, f = ''] = s.split('.');
-  return BigInt(i!) * SCALE + BigInt((f + '00000000').slice(0, 8));
+  return BigInt(i!) * SCALE + BigInt(`${f}00000000`.slice(0, 8));
 }
 function fromUnits(u: bigint): string {
   const i = u / SCALE;
