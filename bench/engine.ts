@@ -34,6 +34,7 @@ import {
 } from './lib/flow-metrics.js';
 import { forceGc } from './lib/gc.js';
 import { measureHeap } from './lib/heap.js';
+import { countInstructions, valgrindAvailable } from './lib/instructions.js';
 import { timerOverheadNs } from './lib/latency.js';
 import { newPeerBook, PEER_NAME, peerDepth, runPeer, runPeerLatency } from './lib/peer.js';
 import type { Plot } from './lib/plot.js';
@@ -46,6 +47,7 @@ const TARGET_OPS_PER_SEC = 2_000_000;
 const TARGET_RATIO = 100;
 const TARGET_HEAP_MIB_PER_1M = 256;
 const DEFAULT_PEER_OPS = 200_000;
+const INSTRUCTION_WARM_OPS = 20_000;
 
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const flags = new Flags(args);
@@ -60,6 +62,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const heapOrders = flags.int('heap-orders', 1_000_000, 0);
   const peerHeapOrders = flags.int('peer-heap-orders', 200_000, 0);
   const chunk = flags.int('chunk', 10_000, 1);
+  // Opt-in (slow): instructions per op under callgrind, which a busy machine cannot skew.
+  const instructionOps = flags.int('instructions', 0, 0);
   flags.done();
 
   status(`engine: generating the flow: ${describeFlow(params)}`);
@@ -162,6 +166,27 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     peerHeap = measureHeap('peer', peerHeapOrders);
   }
 
+  let instructions: Record<string, unknown> | null = null;
+  if (instructionOps > 0) {
+    if (!valgrindAvailable()) throw new Error('--instructions needs valgrind on PATH');
+    status(
+      `engine: counting instructions under callgrind for ${instructionOps.toLocaleString('en-US')} ops (slow)`,
+    );
+    const counts = await countInstructions(
+      params,
+      INSTRUCTION_WARM_OPS,
+      Math.min(instructionOps, params.ops),
+    );
+    const e = counts.find((c) => c.book === 'engine')?.instructionsPerOp ?? Number.NaN;
+    const p = counts.find((c) => c.book === 'peer')?.instructionsPerOp ?? Number.NaN;
+    instructions = {
+      engine: e,
+      peer: p,
+      ratio: round1(p / e),
+      basis: `ops ${INSTRUCTION_WARM_OPS.toLocaleString('en-US')}..${(INSTRUCTION_WARM_OPS + instructionOps).toLocaleString('en-US')} of the same flow, after the earlier ones warmed the JIT (valgrind --tool=callgrind)`,
+    };
+  }
+
   const engineOps = spreads.engine;
   const peerSpread: Spread | undefined = spreads.peer;
   const prefix = prefixRates.length ? median(prefixRates) : Number.NaN;
@@ -215,6 +240,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     heap: heap ?? null,
     peerHeap: peerHeap ?? null,
     flow: { ...flow.stats, seed: params.seed, ops: params.ops },
+    ...(instructions ? { instructionsPerOp: instructions } : {}),
     timerOverheadNs: overhead,
     latencyNote: `every op timed alone with process.hrtime.bigint() (a timer pair costs ~${overhead} ns, included)`,
     plots: plots(flow, engineLat, peerLat, engineRuns, peerRuns, peerLatencyOps, describeFlow(params)),

@@ -29,7 +29,7 @@ export const PARTS: readonly PartInfo[] = [
     name: 'engine',
     file: 'engine.js',
     what: 'matching core vs nodejs-order-book on the same seeded mixed flow; latency; heap per resting order',
-    suiteArgs: [],
+    suiteArgs: ['--repeats', '3'],
     suiteTimeoutSec: 180,
   },
   {

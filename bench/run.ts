@@ -10,10 +10,12 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { flattenRows, formatValue } from './lib/format.js';
 import { ensureGcOrRespawn } from './lib/gc.js';
 import { describeMachine, machineLine } from './lib/machine.js';
+import { projectRoot } from './lib/paths.js';
 import { status } from './lib/progress.js';
 import { type PartOutcome, readResults, recordOutcome, resultsDir } from './lib/results.js';
 import { renderTable } from './lib/table.js';
@@ -90,8 +92,11 @@ async function runOne(part: PartInfo, args: string[]): Promise<number> {
 /** Imports a part's module; a string explains why it cannot run. */
 async function loadPart(part: PartInfo): Promise<PartRun | string> {
   const url = new URL(`./${part.file}`, import.meta.url);
+  const source = `bench/${part.file.replace(/\.js$/, '.ts')}`;
   if (!existsSync(fileURLToPath(url))) {
-    return `missing: ${part.name} is not written yet (no bench/${part.file.replace(/\.js$/, '.ts')})`;
+    return existsSync(path.join(projectRoot(), source))
+      ? `missing: ${source} exists but is not built (npm run build)`
+      : `missing: ${part.name} is not written yet (no ${source})`;
   }
   try {
     const mod = (await import(url.href)) as { run?: unknown };

@@ -4,9 +4,9 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Machine } from './machine.js';
 import { renderMarkdown } from './markdown.js';
+import { projectRoot } from './paths.js';
 import { isPlot } from './plot.js';
 import { renderSvg } from './svg.js';
 
@@ -32,11 +32,7 @@ export interface ResultsFile {
 /** bench/results in the source tree, also when running from dist/bench/lib. */
 export function resultsDir(): string {
   if (process.env.BENCH_RESULTS_DIR) return process.env.BENCH_RESULTS_DIR;
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const root = here.includes(`${path.sep}dist${path.sep}`)
-    ? here.split(`${path.sep}dist${path.sep}`)[0]
-    : path.join(here, '..', '..');
-  return path.join(root, 'bench', 'results');
+  return path.join(projectRoot(), 'bench', 'results');
 }
 
 export function readResults(dir = resultsDir()): ResultsFile {
