@@ -58,14 +58,18 @@ export class ByteWriter {
   }
 
   bool(v: boolean): void {
-    if (this.pos + 1 > this.buf.length) this.grow(1);
-    this.buf[this.pos++] = v ? 1 : 0;
+    this.byte(v ? 1 : 0);
   }
 
   /** Any bigint: small ones as an even zigzag varint, others (odd tag) as decimal text. */
   big(v: bigint): void {
-    if (v > -0x8000000000000n && v < 0x8000000000000n) {
-      const n = Number(v);
+    if (v === 0n) {
+      this.byte(0);
+      return;
+    }
+    // Number(v) is exact below 2^53; the range check also rejects every rounded (larger) value.
+    const n = Number(v);
+    if (n < 0x8000000000000 && n > -0x8000000000000) {
       this.u((n >= 0 ? n * 2 : -n * 2 - 1) * 2);
     } else {
       this.u(1);
@@ -73,22 +77,53 @@ export class ByteWriter {
     }
   }
 
-  str(s: string): void {
-    const len = Buffer.byteLength(s, 'utf8');
-    this.u(len);
+  private byte(b: number): void {
+    if (this.pos + 1 > this.buf.length) this.grow(1);
+    this.buf[this.pos++] = b;
+  }
+
+  /** Writes `len` bytes of `s`: short ASCII by hand (a native call per short string costs more). */
+  private chars(s: string, len: number): void {
     if (this.pos + len > this.buf.length) this.grow(len);
+    if (len === s.length && len <= 64) {
+      const b = this.buf;
+      let p = this.pos;
+      for (let i = 0; i < len; i++) b[p++] = s.charCodeAt(i);
+      this.pos = p;
+      return;
+    }
     this.pos += this.buf.write(s, this.pos, 'utf8');
+  }
+
+  private static byteLength(s: string): number {
+    const n = s.length;
+    if (n <= 64) {
+      let ascii = true;
+      for (let i = 0; i < n; i++) {
+        if (s.charCodeAt(i) >= 0x80) {
+          ascii = false;
+          break;
+        }
+      }
+      if (ascii) return n;
+    }
+    return Buffer.byteLength(s, 'utf8');
+  }
+
+  str(s: string): void {
+    const len = ByteWriter.byteLength(s);
+    this.u(len);
+    this.chars(s, len);
   }
 
   nstr(s: string | null): void {
     if (s === null) {
-      this.u(0);
+      this.byte(0);
       return;
     }
-    const len = Buffer.byteLength(s, 'utf8');
+    const len = ByteWriter.byteLength(s);
     this.u(len + 1);
-    if (this.pos + len > this.buf.length) this.grow(len);
-    this.pos += this.buf.write(s, this.pos, 'utf8');
+    this.chars(s, len);
   }
 
   /** A repeating vocabulary string: written once, then referred to by number. */
@@ -121,6 +156,8 @@ export class ByteReader {
   private readonly buf: Buffer;
   private pos = 0;
   private readonly symbols: string[] = [];
+  private lastBigTag = -1;
+  private lastBig = 0n;
 
   constructor(bytes: Uint8Array) {
     this.buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -181,26 +218,41 @@ export class ByteReader {
 
   big(): bigint {
     const t = this.u();
+    if (t === 0) return 0n;
     if (t % 2 === 1) return BigInt(this.str());
+    // Amounts repeat (fee rates, reservations of same-sized orders): reuse the last BigInt made.
+    if (t === this.lastBigTag) return this.lastBig;
     const z = t / 2;
-    return BigInt(z % 2 === 0 ? z / 2 : -(z + 1) / 2);
+    const v = BigInt(z % 2 === 0 ? z / 2 : -(z + 1) / 2);
+    this.lastBigTag = t;
+    this.lastBig = v;
+    return v;
+  }
+
+  private text(len: number): string {
+    this.need(len);
+    const b = this.buf;
+    const start = this.pos;
+    this.pos += len;
+    if (len <= 32) {
+      let s = '';
+      for (let i = start; i < start + len; i++) {
+        const c = b[i];
+        if (c >= 0x80) return b.toString('utf8', start, start + len);
+        s += String.fromCharCode(c);
+      }
+      return s;
+    }
+    return b.toString('utf8', start, start + len);
   }
 
   str(): string {
-    const len = this.u();
-    this.need(len);
-    const s = this.buf.toString('utf8', this.pos, this.pos + len);
-    this.pos += len;
-    return s;
+    return this.text(this.u());
   }
 
   nstr(): string | null {
     const len = this.u();
-    if (len === 0) return null;
-    this.need(len - 1);
-    const s = this.buf.toString('utf8', this.pos, this.pos + len - 1);
-    this.pos += len - 1;
-    return s;
+    return len === 0 ? null : this.text(len - 1);
   }
 
   sym(): string {
