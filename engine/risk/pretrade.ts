@@ -1,0 +1,139 @@
+import type { RejectReason } from '../enums.js';
+import type { Order } from '../order.js';
+import type { RiskCore } from './core.js';
+import { fee, initialMargin } from './money.js';
+import type { Position } from './position.js';
+
+export function admit(core: RiskCore, order: Order): RejectReason | null {
+  const account = core.accounts.get(order.accountId)!;
+  if (account.status !== 'ACTIVE') return 'ACCOUNT_NOT_ACTIVE';
+  const ins = order.instrument;
+  if (account.currency !== ins.spec.quoteCurrency) return 'CURRENCY_MISMATCH';
+  const cap = Math.min(account.maxLeverage, ins.maxLeverage);
+  if (order.leverage === 0) order.leverage = cap;
+  else if (order.leverage > cap) return 'LEVERAGE_TOO_HIGH';
+
+  const position = account.positions.get(ins.id);
+  if (order.reduceOnly) {
+    const reason = clipReduceOnly(core, order, position);
+    if (reason !== null) return reason;
+  } else if (!account.marginEnabled && order.side === 'SELL') {
+    // A cash account sells only what it holds (less what its other sells already promise).
+    const held = position === undefined || position.lots < 0 ? 0 : position.lots;
+    if (order.remainingLots > held - pendingLots(core, order, false)) return 'SHORT_NOT_ALLOWED';
+  }
+
+  order.reserveTicks = reservePrice(core, order);
+  const required = reservation(core, order);
+  if (required > account.available())
+    return account.marginEnabled ? 'INSUFFICIENT_MARGIN' : 'INSUFFICIENT_BALANCE';
+  order.reserved = required;
+  account.orderMargin += required;
+  core.touchAccount(account);
+  return null;
+}
+
+/**
+ * Reduce-only orders are clipped, not refused: the quantity beyond what the position (less the account's
+ * other live reduce-only orders on the same side) can absorb is moved to cancelled at once.
+ */
+export function clipReduceOnly(
+  core: RiskCore,
+  order: Order,
+  position: Position | undefined,
+): RejectReason | null {
+  if (position === undefined || position.lots === 0) return 'REDUCE_ONLY_NO_POSITION';
+  if (position.lots > 0 === (order.side === 'BUY')) return 'REDUCE_ONLY_WOULD_INCREASE';
+  const size = position.lots > 0 ? position.lots : -position.lots;
+  const room = size - pendingLots(core, order, true);
+  if (room <= 0) return 'REDUCE_ONLY_WOULD_INCREASE';
+  if (order.remainingLots > room) {
+    order.cancelledLots += order.remainingLots - room;
+    order.remainingLots = room;
+  }
+  return null;
+}
+
+/** Remaining lots of the account's other live orders on the same instrument and side. */
+export function pendingLots(core: RiskCore, order: Order, reduceOnlyOnly: boolean): number {
+  const owner = core.engine.owners.get(order.accountId);
+  if (owner === undefined) return 0;
+  let sum = 0;
+  for (const o of owner.live) {
+    if (
+      o !== order &&
+      o.instrument === order.instrument &&
+      o.side === order.side &&
+      (!reduceOnlyOnly || o.reduceOnly)
+    ) {
+      sum += o.remainingLots;
+    }
+  }
+  return sum;
+}
+
+/** The price an order's reservation is computed at: its limit, its stop, or (market) the worst level it reaches. */
+export function reservePrice(core: RiskCore, order: Order): number {
+  if (order.priceTicks > 0) return order.priceTicks;
+  if (order.stopTicks > 0) return order.stopTicks;
+  const market = core.engine.markets.get(order.instrument.symbol)!;
+  const levels = market.book.opposite(order.side).levels;
+  let need = order.remainingLots;
+  let worst = 0;
+  for (let i = levels.length - 1; i >= 0 && need > 0; i--) {
+    worst = levels[i].priceTicks;
+    need -= levels[i].totalLots;
+  }
+  return worst;
+}
+
+/**
+ * What an order holds while live: initial margin on its remaining notional at its leverage, plus the
+ * taker fee on it (the worst case). Reduce-only orders and a cash account's sells hold the fee only.
+ */
+export function reservation(core: RiskCore, order: Order): bigint {
+  if (order.remainingLots === 0 || order.reserveTicks === 0) return 0n;
+  const notional = order.instrument.notional(order.reserveTicks, order.remainingLots);
+  const f = fee(notional, order.commissionRate);
+  const feePart = f > 0n ? f : 0n;
+  const account = core.accounts.get(order.accountId)!;
+  if (order.reduceOnly || (!account.marginEnabled && order.side === 'SELL')) return feePart;
+  return initialMargin(notional, order.leverage) + feePart;
+}
+
+export function admitAmend(
+  core: RiskCore,
+  order: Order,
+  priceTicks: number,
+  quantityLots: number,
+): RejectReason | null {
+  const account = core.accounts.get(order.accountId)!;
+  if (account.status !== 'ACTIVE') return 'ACCOUNT_NOT_ACTIVE';
+  const savedPrice = order.priceTicks;
+  const savedQty = order.quantityLots;
+  const savedRemaining = order.remainingLots;
+  const savedReserveTicks = order.reserveTicks;
+  order.priceTicks = priceTicks;
+  order.quantityLots = quantityLots;
+  order.remainingLots = quantityLots - order.filledLots - order.cancelledLots;
+  if (order.priceTicks > 0) order.reserveTicks = priceTicks;
+  const required = reservation(core, order);
+  order.priceTicks = savedPrice;
+  order.quantityLots = savedQty;
+  order.remainingLots = savedRemaining;
+  order.reserveTicks = savedReserveTicks;
+  if (required - order.reserved > account.available()) {
+    return account.marginEnabled ? 'INSUFFICIENT_MARGIN' : 'INSUFFICIENT_BALANCE';
+  }
+  return null;
+}
+
+export function reserve(core: RiskCore, order: Order): void {
+  if (order.priceTicks > 0) order.reserveTicks = order.priceTicks;
+  const next = order.isLive ? reservation(core, order) : 0n;
+  if (next === order.reserved) return;
+  const account = core.accounts.get(order.accountId)!;
+  account.orderMargin += next - order.reserved;
+  order.reserved = next;
+  core.touchAccount(account);
+}

@@ -1,0 +1,141 @@
+import type { Instrument } from '../instrument.js';
+import { formatUnits } from '../numeric.js';
+import type { Order } from '../order.js';
+import type { FillMoney } from '../risk-port.js';
+import type { Account } from './account.js';
+import type { RiskCore } from './core.js';
+import { fee } from './money.js';
+import { Position } from './position.js';
+import { reserve } from './pretrade.js';
+
+export function settle(
+  core: RiskCore,
+  taker: Order,
+  maker: Order,
+  priceTicks: number,
+  lots: number,
+  tradeId: number,
+  money: FillMoney,
+): void {
+  const ins = taker.instrument;
+  const notional = ins.notional(priceTicks, lots);
+  const makerFee = fee(notional, ins.makerFeeRate);
+  const takerFee = fee(notional, taker.commissionRate);
+  const makerPnl = fill(core, maker, lots, priceTicks, notional, makerFee, tradeId);
+  const takerPnl = fill(core, taker, lots, priceTicks, notional, takerFee, tradeId);
+  money.makerFee = formatUnits(makerFee);
+  money.takerFee = formatUnits(takerFee);
+  money.makerRealizedPnl = formatUnits(makerPnl);
+  money.takerRealizedPnl = formatUnits(takerPnl);
+  reserve(core, maker);
+  reserve(core, taker);
+}
+
+/** One side of a fill: position update, fee and realized PnL to the ledger. Returns the realized PnL. */
+export function fill(
+  core: RiskCore,
+  order: Order,
+  lots: number,
+  priceTicks: number,
+  notional: bigint,
+  f: bigint,
+  tradeId: number,
+): bigint {
+  const account = core.accounts.get(order.accountId)!;
+  const ins = order.instrument;
+  const position = account.positions.get(ins.id) ?? openPosition(core, account, ins, order.leverage);
+  position.fees += f;
+  position.volume += notional;
+  position.tradeCount++;
+  core.touchPosition(position);
+  core.totalsOf(account.currency).fees += f;
+  if (f !== 0n) core.book(account, 'FEE', -f, order.id, tradeId, position.id);
+  return moveAndRealize(
+    core,
+    account,
+    order.instrument,
+    order.side === 'BUY' ? 1 : -1,
+    lots,
+    priceTicks,
+    order.leverage,
+    {
+      closedAs: order.origin === 'LIQUIDATION' ? 'LIQUIDATED' : 'CLOSED',
+      entryType: 'PNL',
+      orderId: order.id,
+      tradeId,
+    },
+  );
+}
+
+/** How a position change is booked: what a position ending at zero becomes, and the ledger entry of its PnL. */
+export interface Booking {
+  closedAs: 'CLOSED' | 'LIQUIDATED';
+  entryType: 'PNL' | 'LIQUIDATION';
+  orderId: number | null;
+  tradeId: number | null;
+}
+
+/**
+ * Moves an account's position on an instrument by `sign * lots` at `priceTicks` in one-way mode: adds (or
+ * opens), or reduces and realizes PnL on the reduced part, through zero into a new position. Margin moves
+ * with it. Returns the realized PnL. Used by fills and by the insurance fund's takeover alike.
+ */
+export function moveAndRealize(
+  core: RiskCore,
+  account: Account,
+  ins: Instrument,
+  sign: 1 | -1,
+  lots: number,
+  priceTicks: number,
+  leverage: number,
+  booking: Booking,
+): bigint {
+  const position = account.positions.get(ins.id) ?? openPosition(core, account, ins, leverage);
+  core.touchPosition(position);
+  if (position.lots === 0 || position.lots > 0 === sign > 0) {
+    const before = position.margin;
+    position.open(sign, lots, priceTicks, leverage);
+    account.marginUsed += position.margin - before;
+    return 0n;
+  }
+  const size = position.lots > 0 ? position.lots : -position.lots;
+  const closing = Math.min(lots, size);
+  const r = position.reduce(closing, priceTicks);
+  account.marginUsed -= r.marginReleased;
+  account.realizedPnl += r.pnl;
+  if (r.pnl !== 0n)
+    core.book(account, booking.entryType, r.pnl, booking.orderId, booking.tradeId, position.id);
+  if (position.lots === 0) retire(core, account, position, booking.closedAs);
+  if (lots > closing) {
+    // Through zero: the rest opens a new position in the other direction.
+    const next = openPosition(core, account, ins, leverage);
+    next.open(sign, lots - closing, priceTicks, leverage);
+    account.marginUsed += next.margin;
+  }
+  return r.pnl;
+}
+
+/** Opens a new (empty) position; a closed one is never reused, so every open gets a new id. */
+export function openPosition(core: RiskCore, account: Account, ins: Instrument, leverage: number): Position {
+  const p = new Position(core.nextPositionId++, account.id, ins, leverage, core.engine.now);
+  account.positions.set(ins.id, p);
+  let set = core.openPositions.get(ins.id);
+  if (set === undefined) {
+    set = new Set();
+    core.openPositions.set(ins.id, set);
+  }
+  set.add(p);
+  core.touchPosition(p);
+  return p;
+}
+
+/** A position back at zero ends for good; any margin left by rounding returns to the account. */
+export function retire(core: RiskCore, account: Account, p: Position, status: 'CLOSED' | 'LIQUIDATED'): void {
+  account.marginUsed -= p.margin;
+  p.margin = 0n;
+  p.status = status;
+  p.closedAt = core.engine.now;
+  account.positions.delete(p.instrument.id);
+  core.openPositions.get(p.instrument.id)?.delete(p);
+  core.touchPosition(p);
+}
