@@ -138,11 +138,14 @@ export class PersistenceWorker extends EventEmitter<PersistenceWorkerEvents> {
     const current = this.current;
     this.current = undefined;
     this.log.warn({ why }, 'persistence: replacing the database pool');
-    void current?.then((c) => {
-      if (c.pool !== pool) return;
-      this.pools.delete(pool);
-      void pool.end().catch(() => {});
-    });
+    // Jobs still running on it finish (or time out) first; then its connections are closed.
+    const grace = setTimeout(() => {
+      void current?.then((c) => {
+        if (c.pool !== pool || !this.pools.delete(pool)) return;
+        void pool.end().catch(() => {});
+      });
+    }, this.options.writeTimeoutMs ?? 60_000);
+    grace.unref();
   }
 
   private async process(job: Job<Batch, WriteStats>): Promise<WriteStats> {

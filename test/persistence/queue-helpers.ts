@@ -47,7 +47,7 @@ export class TestQueue {
       lockDuration: 3000,
       stalledInterval: 1000,
       watermarkIntervalMs: 200,
-      writeTimeoutMs: 5000,
+      writeTimeoutMs: 15_000,
       log: quietLog,
       ...options,
     });
