@@ -59,6 +59,8 @@ export interface RecoverOptions {
   /** Check the snapshot against its recorded hash (one full hash of the restored state). Default true. */
   verifySnapshotHash?: boolean;
   pageSize?: number;
+  /** false: stop after loading the snapshot (the caller replays the tail itself). Default true. */
+  replay?: boolean;
   onProgress?: (p: RecoveryProgress) => void;
 }
 
@@ -161,6 +163,16 @@ export async function recover(options: RecoverOptions): Promise<RecoveryResult> 
     }
   }
   const loaded = performance.now();
+  if (options.replay === false) {
+    return {
+      engine,
+      seq: watermark,
+      snapshotSeq: progress.snapshotSeq,
+      replayed: 0,
+      hashesChecked: 0,
+      ms: { drain: drained - started, snapshot: loaded - drained, replay: 0, total: loaded - started },
+    };
+  }
 
   progress.phase = 'replaying';
   report();
