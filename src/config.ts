@@ -38,6 +38,10 @@ export interface Config {
   recentFillsRemembered: number;
   tickerIntervalMs: number;
   shutdownTimeoutMs: number;
+  keyStore: 'postgres' | 'memory';
+  /** Persistence worker processes `npm start` runs beside the server (0: run them yourself). */
+  workers: number;
+  migrate: boolean;
 }
 
 type Kind = 'string' | 'int' | 'bool' | 'enum';
@@ -284,6 +288,33 @@ export const SETTINGS: readonly Setting[] = [
     def: '250',
     min: 10,
     help: 'ticker channel period',
+  },
+  {
+    key: 'keyStore',
+    env: 'KEY_STORE',
+    flag: '--key-store',
+    kind: 'enum',
+    def: 'postgres',
+    values: ['postgres', 'memory'],
+    help: 'where API keys live (memory: lost at restart; tests)',
+  },
+  {
+    key: 'workers',
+    env: 'WORKERS',
+    flag: '--workers',
+    kind: 'int',
+    def: '1',
+    min: 0,
+    max: 64,
+    help: 'persistence worker processes started beside the server (0: run node dist/persistence/main.js yourself)',
+  },
+  {
+    key: 'migrate',
+    env: 'MIGRATE',
+    flag: '--migrate',
+    kind: 'bool',
+    def: 'true',
+    help: 'bring the database schema up to date at start',
   },
   {
     key: 'shutdownTimeoutMs',

@@ -1,10 +1,49 @@
 /**
- * Entry point of `npm start` (node dist/src/main.js): reads the configuration, starts the server, stops it
- * gracefully on SIGINT/SIGTERM.
+ * Entry point of `npm start` (node dist/src/main.js): the whole product on one machine.
+ *
+ *   1. configuration (flags over env over defaults, validated: a bad value stops here with its name);
+ *   2. PostgreSQL: schema migrations, the API key store; Redis: checked by the output batcher;
+ *   3. persistence worker processes (WORKERS, default 1) beside the server;
+ *   4. recovery (src/recovery): drain the queue, load the newest snapshot, replay the journal to the
+ *      watermark, check state hashes; /health says "recovering" meanwhile;
+ *   5. trading opens. SIGINT/SIGTERM: stop accepting, flush the last batch, wait for the workers to persist
+ *      it, take a final snapshot (the next start replays nothing), stop the workers.
  */
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { DatabasePool } from 'slonik';
+import { createDatabasePool } from '../persistence/db.js';
+import { migrate } from '../persistence/migrate.js';
 import { ConfigError, configHelp, loadConfig, redactedConfig } from './config.js';
-import { createLogger } from './log.js';
+import type { KeyStore } from './gateway/keys.js';
+import { MemoryKeyStore } from './gateway/keys.js';
+import { PgKeyStore } from './gateway/pg-keys.js';
+import { createLogger, type Logger } from './log.js';
+import { recover } from './recovery/recover.js';
+import { finishShutdown } from './recovery/shutdown.js';
 import { ExchangeServer } from './server.js';
+
+function startWorkers(n: number, env: NodeJS.ProcessEnv, log: Logger): ChildProcess[] {
+  const script = fileURLToPath(new URL('../persistence/main.js', import.meta.url));
+  const children: ChildProcess[] = [];
+  for (let i = 0; i < n; i++) {
+    // The server has just migrated: the workers need not.
+    const child = fork(script, [], { env: { ...env, MIGRATE: '0' }, stdio: 'inherit' });
+    child.on('exit', (code, signal) => {
+      if (code !== 0 && signal === null) log.error({ worker: i, code }, 'persistence worker exited');
+    });
+    children.push(child);
+  }
+  return children;
+}
+
+function unreachable(what: 'PostgreSQL' | 'Redis', url: string, err: unknown): string {
+  const how =
+    what === 'PostgreSQL'
+      ? 'start it (pg_ctlcluster <version> main start), or `docker compose up -d postgres`'
+      : 'start it (redis-server), or `docker compose up -d redis`';
+  return `${what} is not reachable at ${url.replace(/\/\/([^@/]*)@/, '//***@')}: ${err instanceof Error ? err.message : String(err)}. ${how}, or set ${what === 'PostgreSQL' ? 'DATABASE_URL' : 'REDIS_URL'}.`;
+}
 
 async function main(): Promise<void> {
   if (process.argv.includes('--help')) {
@@ -23,26 +62,85 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.logLevel);
   log.info({ config: redactedConfig(config) }, 'starting');
-  const server = new ExchangeServer({ config, log });
+  const durable = config.batcher === 'bullmq';
+
+  let pool: DatabasePool | null = null;
+  let keys: KeyStore = new MemoryKeyStore();
+  if (durable || config.keyStore === 'postgres') {
+    try {
+      if (config.migrate)
+        await migrate({ databaseUrl: config.databaseUrl, log: (m) => log.info(`migrate: ${m}`) });
+      pool = await createDatabasePool(config.databaseUrl, {
+        maximumPoolSize: 4,
+        applicationName: 'exchange-server',
+      });
+      await pool.query((await import('slonik')).sql.unsafe`SELECT 1`);
+    } catch (err) {
+      log.fatal(unreachable('PostgreSQL', config.databaseUrl, err));
+      process.exit(1);
+    }
+    if (config.keyStore === 'postgres') keys = new PgKeyStore(pool);
+  }
+  const workers = durable ? startWorkers(config.workers, process.env, log) : [];
+  const server = new ExchangeServer({
+    config,
+    log,
+    keys,
+    recover:
+      durable && pool !== null
+        ? async (engine, progress) => {
+            const r = await recover({
+              pool: pool!,
+              engine,
+              risk: config.risk,
+              queue: { connection: { url: config.redisUrl }, queueName: config.queueName },
+              onProgress: (p) => progress({ ...p }),
+            });
+            log.info(
+              { seq: r.seq, snapshotSeq: r.snapshotSeq, replayed: r.replayed, ms: r.ms },
+              'recovery done',
+            );
+            return r.seq;
+          }
+        : undefined,
+  });
+
   let stopping = false;
-  const stop = (signal: string) => {
+  const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'signal received');
-    server.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    let code = 0;
+    try {
+      await server.stop();
+      if (pool !== null && durable && config.workers > 0) {
+        const r = await finishShutdown({
+          engine: server.engine as never,
+          pool,
+          timeoutMs: config.shutdownTimeoutMs,
+        });
+        log.info(
+          { seq: r.seq, watermark: r.watermark, persisted: r.persisted, snapshot: r.snapshot !== null },
+          'persisted',
+        );
+      }
+    } catch (err) {
+      log.error({ err }, 'shutdown failed');
+      code = 1;
+    }
+    for (const w of workers) w.kill('SIGTERM');
+    await pool?.end().catch(() => {});
+    process.exit(code);
   };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
   try {
     await server.start();
   } catch (err) {
-    log.fatal({ err: String(err) }, 'cannot start');
+    const msg = String(err);
+    if (/ECONNREFUSED|Redis|redis/.test(msg)) log.fatal(unreachable('Redis', config.redisUrl, err));
+    else log.fatal({ err: msg }, 'cannot start');
+    for (const w of workers) w.kill('SIGTERM');
     process.exit(1);
   }
 }
