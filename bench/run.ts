@@ -125,10 +125,35 @@ async function runSuite(args: string[]): Promise<number> {
     const left = SUITE_BUDGET_SEC - seconds(t0);
     if (left < 10) {
       exits[part.name] = 'skipped: suite budget spent';
+      recordOutcome({
+        part: part.name,
+        status: 'failed',
+        command: ['npm run bench --', part.name, ...part.suiteArgs].join(' '),
+        startedAt: new Date().toISOString(),
+        durationSec: 0,
+        machine,
+        error: 'skipped: the suite spent its 15-minute budget before this part',
+      });
       continue;
     }
     const cap = Math.min(part.suiteTimeoutSec, left);
-    exits[part.name] = await runChild(part, cap);
+    const started = new Date();
+    const exit = await runChild(part, cap);
+    exits[part.name] = exit;
+    // A killed or crashed child recorded nothing: record that, so latest.json never shows an older run's
+    // numbers as this run's.
+    const entry = readResults().parts[part.name];
+    if (entry === undefined || Date.parse(entry.startedAt) < started.getTime()) {
+      recordOutcome({
+        part: part.name,
+        status: 'failed',
+        command: ['npm run bench --', part.name, ...part.suiteArgs].join(' '),
+        startedAt: started.toISOString(),
+        durationSec: (Date.now() - started.getTime()) / 1000,
+        machine,
+        error: typeof exit === 'string' ? exit : `exited with status ${exit} without a result`,
+      });
+    }
   }
   // Summary of every part's fresh outcome.
   const all = readResults();
@@ -139,9 +164,9 @@ async function runSuite(args: string[]): Promise<number> {
     const exit = exits[part.name];
     // latest.json also holds older runs' entries: only an entry written during this suite counts.
     const fresh = p !== undefined && Date.parse(p.startedAt) >= suiteStart;
-    if (typeof exit === 'string' || !fresh) {
+    if (!fresh) {
       rows.push([part.name, typeof exit === 'string' ? exit : `exit ${exit}, no result recorded`, '']);
-      headline[part.name] = { status: typeof exit === 'string' ? exit : 'failed' };
+      headline[part.name] = { status: 'failed', error: typeof exit === 'string' ? exit : `exit ${exit}` };
       continue;
     }
     const numbers = p.result ? headlineOf(p.result) : {};
