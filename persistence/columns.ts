@@ -33,6 +33,12 @@ export class ColumnSet {
   get size(): number {
     return this.values[0]!.length;
   }
+  /** Rows [from, to) as a new set (bulk loads in chunks). */
+  slice(from: number, to: number): ColumnSet {
+    const out = new ColumnSet(this.spec);
+    for (let i = 0; i < this.values.length; i++) out.values[i] = this.values[i]!.slice(from, to);
+    return out;
+  }
   /** Appends one row; `row` follows the spec's column order. */
   push(row: readonly unknown[]): void {
     for (let i = 0; i < row.length; i++) this.values[i]!.push(row[i]);
@@ -48,7 +54,7 @@ function selectExpr(name: string, type: ColumnType): FragmentSqlToken {
   return sql.fragment`${ref}`;
 }
 
-export type Conflict = { kind: 'nothing' } | { kind: 'newer-seq'; key: string };
+export type Conflict = { kind: 'nothing' } | { kind: 'newer-seq'; key: string } | { kind: 'none' };
 
 /**
  * INSERT ... SELECT FROM unnest(...). `newer-seq` upserts a current-state row only when the incoming `seq` is
@@ -61,7 +67,10 @@ export function bulkInsert(table: string, rows: ColumnSet, conflict: Conflict): 
   const select = rows.spec.map(([name, type]) => selectExpr(name, type));
   const target = sql.identifier([table]);
   let onConflict: FragmentSqlToken;
-  if (conflict.kind === 'nothing') {
+  if (conflict.kind === 'none') {
+    // A plain insert: benchmarks measure the rows against it.
+    onConflict = sql.fragment``;
+  } else if (conflict.kind === 'nothing') {
     onConflict = sql.fragment`ON CONFLICT DO NOTHING`;
   } else {
     const updates = rows.spec
