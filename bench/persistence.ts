@@ -101,7 +101,6 @@ class Load {
   fills = 0;
   private round = 0;
   private mid = 100_000; // ticks of 0.5: 50,000
-  private readonly out: EngineEvent[] = [];
 
   constructor(
     private readonly accounts: number,

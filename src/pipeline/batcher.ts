@@ -231,6 +231,10 @@ export async function createBullOutputBatcher(
   options: CreateBatcherOptions,
 ): Promise<{ batcher: BullOutputBatcher; close(): Promise<void> }> {
   const redis = new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 2 });
+  // Connection errors surface as failed enqueues (retried, then fatal); this only keeps them visible.
+  redis.on('error', (error) =>
+    options.log?.('warn', 'output batcher: redis connection error', { error: error.message }),
+  );
   try {
     await new Promise<void>((resolve, reject) => {
       redis.once('ready', resolve);
