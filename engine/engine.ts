@@ -38,7 +38,7 @@ import type {
 import { hashEngine } from './hash.js';
 import { type Instrument, instrumentFromCommand } from './instrument.js';
 import { type MatchSink, match, reachableLots, wouldTake } from './matcher.js';
-import { Order, type OrderOrigin } from './order.js';
+import { F_DIRTY, F_REGISTERED, Order, type OrderOrigin } from './order.js';
 import { createRisk, type RiskCore } from './risk/index.js';
 import type { FillMoney } from './risk-port.js';
 import { StopBook } from './stops.js';
@@ -51,11 +51,53 @@ export interface Market {
   readonly stops: StopBook;
 }
 
-/** An account's live orders, as the matching core sees them (risk keeps balances elsewhere). */
-export interface Owner {
-  /** Insertion-ordered: cancel-all cancels oldest first. */
-  readonly live: Set<Order>;
+/**
+ * An account's live orders, as the matching core sees them (risk keeps balances elsewhere): an intrusive
+ * doubly linked list through Order.ownerPrev/ownerNext in registration order (a Set entry cost more bytes
+ * per order and a hash operation per add and delete), and the client order ids in use.
+ */
+export class Owner {
+  head: Order | null;
+  tail: Order | null;
+  size: number;
   readonly byClientId: Map<string, Order>;
+
+  constructor() {
+    this.head = null;
+    this.tail = null;
+    this.size = 0;
+    this.byClientId = new Map();
+  }
+
+  /** Appends an order at the end (the most recently registered). */
+  append(o: Order): void {
+    const tail = this.tail;
+    o.ownerPrev = tail;
+    o.ownerNext = null;
+    if (tail === null) this.head = o;
+    else tail.ownerNext = o;
+    this.tail = o;
+    this.size++;
+  }
+
+  unlink(o: Order): void {
+    const prev = o.ownerPrev;
+    const next = o.ownerNext;
+    if (prev === null) this.head = next;
+    else prev.ownerNext = next;
+    if (next === null) this.tail = prev;
+    else next.ownerPrev = prev;
+    o.ownerPrev = null;
+    o.ownerNext = null;
+    this.size--;
+  }
+
+  /** The live orders in registration order (a copy). */
+  get live(): Order[] {
+    const result: Order[] = [];
+    for (let o = this.head; o !== null; o = o.ownerNext) result.push(o);
+    return result;
+  }
 }
 
 const ZERO_MONEY: FillMoney = { makerFee: '0', takerFee: '0', makerRealizedPnl: '0', takerRealizedPnl: '0' };
@@ -196,7 +238,7 @@ export class Engine implements EngineApi, MatchSink {
     const owner = this.owners.get(accountId);
     if (owner === undefined) return [];
     const result: OrderState[] = [];
-    for (const o of owner.live)
+    for (let o = owner.head; o !== null; o = o.ownerNext)
       if (symbol === undefined || o.instrument.symbol === symbol) result.push(o.toState());
     return result;
   }
@@ -366,7 +408,8 @@ export class Engine implements EngineApi, MatchSink {
     const owner = this.owners.get(accountId);
     if (owner === undefined) return 0;
     const victims: Order[] = [];
-    for (const o of owner.live) if (symbol === undefined || o.instrument.symbol === symbol) victims.push(o);
+    for (let o = owner.head; o !== null; o = o.ownerNext)
+      if (symbol === undefined || o.instrument.symbol === symbol) victims.push(o);
     // By id, not by `live` order: an amend re-registers an order at the end of `live`, and a restored
     // snapshot would not reproduce that insertion order.
     victims.sort((a, b) => a.id - b.id);
@@ -542,10 +585,7 @@ export class Engine implements EngineApi, MatchSink {
   /** Refuses a constructed order: it is recorded with status REJECTED and its reason. */
   private refuse(order: Order, reason: RejectReason): void {
     this.touch(order);
-    order.cancelledLots += order.remainingLots;
-    order.remainingLots = 0;
-    order.status = 'REJECTED';
-    order.rejectionReason = reason;
+    order.reject(reason);
     if (this.risk !== null && order.reserved !== 0n) this.risk.reserve(order);
   }
 
@@ -617,33 +657,38 @@ export class Engine implements EngineApi, MatchSink {
     if (this.risk !== null) this.risk.reserve(order);
   }
 
+  // The F_REGISTERED flag answers "is it in the registry?" without a hash lookup (most finished orders,
+  // takers filled at once, never were).
   private register(order: Order): void {
-    if (this.orders.has(order.id)) return;
+    if ((order.flags & F_REGISTERED) !== 0) return;
+    order.flags |= F_REGISTERED;
     this.orders.set(order.id, order);
     let owner = this.owners.get(order.accountId);
     if (owner === undefined) {
-      owner = { live: new Set(), byClientId: new Map() };
+      owner = new Owner();
       this.owners.set(order.accountId, owner);
     }
-    owner.live.add(order);
-    if (order.clientOrderId !== null) owner.byClientId.set(order.clientOrderId, order);
+    owner.append(order);
+    const coid = order.clientOrderId;
+    if (coid !== null) owner.byClientId.set(coid, order);
     if (order.tif === 'DAY') this.dayOrders.add(order);
   }
 
   private unregister(order: Order): void {
-    if (!this.orders.delete(order.id)) return;
+    if ((order.flags & F_REGISTERED) === 0) return;
+    order.flags &= ~F_REGISTERED;
+    this.orders.delete(order.id);
     const owner = this.owners.get(order.accountId)!;
-    owner.live.delete(order);
-    if (order.clientOrderId !== null && owner.byClientId.get(order.clientOrderId) === order) {
-      owner.byClientId.delete(order.clientOrderId);
-    }
+    owner.unlink(order);
+    const coid = order.clientOrderId;
+    if (coid !== null && owner.byClientId.get(coid) === order) owner.byClientId.delete(coid);
     if (order.tif === 'DAY') this.dayOrders.delete(order);
   }
 
-  /** Lists an order for a state event at the end of this command. */
+  /** Lists an order for a state event at the end of this command (F_DIRTY is cleared when it is emitted). */
   touch(order: Order): void {
-    if (order.dirtySeq !== this.seq) {
-      order.dirtySeq = this.seq;
+    if ((order.flags & F_DIRTY) === 0) {
+      order.flags |= F_DIRTY;
       this.dirtyOrders.push(order);
     }
   }
@@ -665,7 +710,9 @@ export class Engine implements EngineApi, MatchSink {
     const orders = this.dirtyOrders;
     if (orders.length > 0) {
       for (let i = 0; i < orders.length; i++) {
-        out.push(orders[i].toEvent(seq, ts));
+        const o = orders[i];
+        o.flags &= ~F_DIRTY;
+        out.push(o.toEvent(seq, ts));
       }
       orders.length = 0;
     }

@@ -5,13 +5,25 @@
 import type { CreateInstrument } from './commands.js';
 import { INSTRUMENT_KINDS, type InstrumentKind, type RejectReason } from './enums.js';
 import type { InstrumentSpec } from './events.js';
-import { formatUnits, MAX_COUNT, parseUnits } from './numeric.js';
+import {
+  formatUnits,
+  formatUnitsNumber,
+  MAX_COUNT,
+  PARSE_TOO_BIG,
+  parseUnits,
+  parseUnitsNumber,
+} from './numeric.js';
 
 /** The leverage cap of the whole exchange (design: "the 100x cap"). */
 export const MAX_LEVERAGE = 100;
 
 /** Formatted strings are cached per instrument; the cache is dropped when it grows past this many entries. */
 const STRING_CACHE_LIMIT = 1 << 16;
+/**
+ * Prices within this many ticks of the first one formatted, and quantities below this many lots, are cached
+ * in plain arrays (an indexed load instead of a Map lookup: these run several times per event).
+ */
+const DENSE_CACHE = 1 << 16;
 
 export class Instrument {
   readonly id: number;
@@ -21,9 +33,9 @@ export class Instrument {
   /** Size of one tick / one lot in 1e-8 units. */
   readonly tickUnits: bigint;
   readonly lotUnits: bigint;
-  /** The same as numbers, for the fast parse path (always safe integers: at most 1e20 / 1 is checked). */
-  private readonly tickUnitsN: number;
-  private readonly lotUnitsN: number;
+  /** The same as numbers, for the fast paths (always safe integers: at most 1e20 / 1 is checked). */
+  readonly tickUnitsN: number;
+  readonly lotUnitsN: number;
   readonly minLots: number;
   readonly maxLots: number;
   readonly maxLeverage: number;
@@ -31,6 +43,9 @@ export class Instrument {
   readonly takerFeeRate: bigint;
   /** Notional of one tick times one lot, in 1e-8 units (a whole number by construction). */
   readonly tickLotUnits: bigint;
+  readonly tickLotUnitsN: number;
+  /** formatUnits(takerFeeRate): the commission rate of every order that does not override it. */
+  readonly takerFeeRateString: string;
   /** Last trade price in ticks; 0 before the first trade. Stops trigger on it. */
   lastTradeTicks = 0;
   /** Mark price in 1e-8 units; 0 until the first mark_price command. */
@@ -38,6 +53,10 @@ export class Instrument {
 
   private readonly priceStrings = new Map<number, string>();
   private readonly qtyStrings = new Map<number, string>();
+  /** Dense price cache: index ticks - priceBase; the base is set by the first price formatted. */
+  private readonly priceDense: string[] = [];
+  private priceBase = -1;
+  private readonly qtyDense: string[] = [];
 
   constructor(id: number, spec: InstrumentSpec, tick: bigint, lot: bigint, minLots: number, maxLots: number) {
     this.id = id;
@@ -54,6 +73,8 @@ export class Instrument {
     this.makerFeeRate = parseUnits(spec.makerFeeRate, true)!;
     this.takerFeeRate = parseUnits(spec.takerFeeRate, true)!;
     this.tickLotUnits = (tick * lot) / 100_000_000n;
+    this.tickLotUnitsN = Number(this.tickLotUnits);
+    this.takerFeeRateString = formatUnits(this.takerFeeRate);
   }
 
   /** Exact notional of `lots` at `priceTicks`, in 1e-8 units. */
@@ -82,10 +103,20 @@ export class Instrument {
   }
 
   priceString(ticks: number): string {
+    if (this.priceBase < 0) this.priceBase = ticks > DENSE_CACHE >>> 1 ? ticks - (DENSE_CACHE >>> 1) : 0;
+    const i = ticks - this.priceBase;
+    if (i >= 0 && i < DENSE_CACHE) {
+      let s = this.priceDense[i];
+      if (s === undefined) {
+        s = this.formatCount(ticks, this.tickUnitsN, this.tickUnits);
+        this.priceDense[i] = s;
+      }
+      return s;
+    }
     let s = this.priceStrings.get(ticks);
     if (s === undefined) {
       if (this.priceStrings.size >= STRING_CACHE_LIMIT) this.priceStrings.clear();
-      s = formatUnits(BigInt(ticks) * this.tickUnits);
+      s = this.formatCount(ticks, this.tickUnitsN, this.tickUnits);
       this.priceStrings.set(ticks, s);
     }
     return s;
@@ -93,13 +124,27 @@ export class Instrument {
 
   qtyString(lots: number): string {
     if (lots === 0) return '0';
+    if (lots < DENSE_CACHE) {
+      let s = this.qtyDense[lots];
+      if (s === undefined) {
+        s = this.formatCount(lots, this.lotUnitsN, this.lotUnits);
+        this.qtyDense[lots] = s;
+      }
+      return s;
+    }
     let s = this.qtyStrings.get(lots);
     if (s === undefined) {
       if (this.qtyStrings.size >= STRING_CACHE_LIMIT) this.qtyStrings.clear();
-      s = formatUnits(BigInt(lots) * this.lotUnits);
+      s = this.formatCount(lots, this.lotUnitsN, this.lotUnits);
       this.qtyStrings.set(lots, s);
     }
     return s;
+  }
+
+  /** count * step as a decimal string; in numbers while the product is a safe integer. */
+  private formatCount(count: number, stepN: number, step: bigint): string {
+    const units = count * stepN;
+    return units <= Number.MAX_SAFE_INTEGER ? formatUnitsNumber(units) : formatUnits(BigInt(count) * step);
   }
 
   priceUnits(ticks: number): bigint {
@@ -120,6 +165,14 @@ const TOO_LARGE = -3;
  * Fast path: values below 2^53 units are parsed into a plain number, exactly (integers only).
  */
 function toCount(value: unknown, stepN: number, step: bigint): number {
+  const u = parseUnitsNumber(value);
+  if (u >= 0) {
+    if (u === 0) return INVALID;
+    if (u % stepN !== 0) return OFF_GRID;
+    return u / stepN;
+  }
+  if (u !== PARSE_TOO_BIG) return INVALID;
+  // Beyond 2^53 units: in bigint.
   const units = parseUnits(value);
   if (units === undefined || units <= 0n) return INVALID;
   if (units <= 9_007_199_254_740_991n) {

@@ -73,8 +73,89 @@ export function parseUnits(value: unknown, allowNegative = false): bigint | unde
   return units;
 }
 
+/** Units as a number up to this bound are exact; beyond it the bigint paths take over. */
+const SAFE_UNITS = Number.MAX_SAFE_INTEGER;
+/** Largest integer part whose units (int * 1e8 + frac) stay a safe integer. */
+const SAFE_INT_PART = 90_071_991;
+const SAFE_UNITS_BIG = BigInt(SAFE_UNITS);
+
+/** `parseUnitsNumber` result for a value that is not a canonical non-negative decimal. */
+export const PARSE_INVALID = -1;
+/** `parseUnitsNumber` result for a canonical value beyond 2^53 units: parse it with `parseUnits`. */
+export const PARSE_TOO_BIG = -2;
+
+/**
+ * The hot-path twin of `parseUnits` for non-negative values: the same grammar, but the units come back as a
+ * plain number (exact: integer arithmetic below 2^53), with no bigint allocated. Negative values, and
+ * everything `parseUnits` refuses, give PARSE_INVALID; values too large for a safe integer PARSE_TOO_BIG.
+ */
+export function parseUnitsNumber(value: unknown): number {
+  if (typeof value !== 'string') return PARSE_INVALID;
+  const n = value.length;
+  if (n === 0 || n > 22) return PARSE_INVALID;
+  let i = 0;
+  let intPart = 0;
+  while (i < n) {
+    const c = value.charCodeAt(i);
+    if (c < DIGIT_0 || c > DIGIT_9) break;
+    intPart = intPart * 10 + (c - DIGIT_0);
+    i++;
+  }
+  if (i === 0 || i > 12) return PARSE_INVALID;
+  if (i > 1 && value.charCodeAt(0) === DIGIT_0) return PARSE_INVALID;
+  let frac = 0;
+  let fracDigits = 0;
+  if (i < n) {
+    if (value.charCodeAt(i) !== DOT) return PARSE_INVALID;
+    i++;
+    while (i < n) {
+      const c = value.charCodeAt(i);
+      if (c < DIGIT_0 || c > DIGIT_9) return PARSE_INVALID;
+      frac = frac * 10 + (c - DIGIT_0);
+      fracDigits++;
+      i++;
+    }
+    if (fracDigits === 0 || fracDigits > SCALE) return PARSE_INVALID;
+  }
+  if (intPart > SAFE_INT_PART) return PARSE_TOO_BIG;
+  frac *= FRAC_SCALE[fracDigits];
+  return intPart * 100_000_000 + frac;
+}
+
+/** 10^(8 - digits): scales a fraction of `digits` digits to 1e-8 units. */
+const FRAC_SCALE = [100_000_000, 10_000_000, 1_000_000, 100_000, 10_000, 1000, 100, 10, 1];
+
+/** `formatUnits` for units held as a safe integer number (no bigint on the way). */
+export function formatUnitsNumber(units: number): string {
+  const negative = units < 0;
+  const abs = negative ? -units : units;
+  // The float quotient may round up across an integer when abs is just below a multiple of 1e8: correct it.
+  let intPart = Math.floor(abs / 100_000_000);
+  let frac = abs - intPart * 100_000_000;
+  if (frac < 0) {
+    intPart--;
+    frac += 100_000_000;
+  }
+  let s: string;
+  if (frac === 0) s = String(intPart);
+  else {
+    let digits = SCALE;
+    while (frac % 10 === 0) {
+      frac /= 10;
+      digits--;
+    }
+    const f = String(frac);
+    s = `${intPart}.${f.length === digits ? f : ZEROS[digits - f.length] + f}`;
+  }
+  return negative ? `-${s}` : s;
+}
+
+const ZEROS = ['', '0', '00', '000', '0000', '00000', '000000', '0000000'];
+
 /** Formats units as the shortest exact decimal string: 150000000n -> "1.5", -1n -> "-0.00000001". */
 export function formatUnits(units: bigint): string {
+  // Most amounts are far below 2^53 units: format those as numbers, without bigint division.
+  if (units <= SAFE_UNITS_BIG && units >= -SAFE_UNITS_BIG) return formatUnitsNumber(Number(units));
   const negative = units < 0n;
   const abs = negative ? -units : units;
   const intPart = abs / UNIT;

@@ -1,63 +1,124 @@
 /**
  * A live order inside the engine, and its conversion to the public OrderState.
  * Quantities are lots and prices ticks of the order's instrument (integers); see instrument.ts.
+ *
+ * Layout. A book holds millions of these, so the object is kept small and its fields monomorphic:
+ * - the closed vocabularies (side, type, time in force, status, origin, reasons) and the booleans are packed
+ *   into one small-integer `flags` word; the string-valued properties are getters over it;
+ * - fields most orders never use (client order id, stop price, expiry, a commission rate other than the
+ *   instrument's, the risk core's reservation) live in a side object allocated on first use;
+ * - fields are assigned in the constructor (`declare`d, not class fields), so V8 tracks their
+ *   representations (small integers stay unboxed, the timestamps get one mutable double box each) instead
+ *   of making every field generic, which boxes a fresh HeapNumber on every timestamp store.
  */
-import type { CancelReason, OrderStatus, OrderType, RejectReason, Side, TimeInForce } from './enums.js';
+import type { Level } from './book.js';
+import {
+  CANCEL_REASONS,
+  type CancelReason,
+  ORDER_STATUSES,
+  ORDER_TYPES,
+  type OrderStatus,
+  type OrderType,
+  REJECT_REASONS,
+  type RejectReason,
+  type Side,
+  TIME_IN_FORCE,
+  type TimeInForce,
+} from './enums.js';
 import type { OrderEvent, OrderState } from './events.js';
 import type { Instrument } from './instrument.js';
-import { divRound, formatUnits } from './numeric.js';
+import { divRound, formatUnits, formatUnitsNumber } from './numeric.js';
 
 export type OrderOrigin = OrderState['origin'];
+const ORIGINS: readonly OrderOrigin[] = ['USER', 'STOP_LOSS', 'TAKE_PROFIT', 'LIQUIDATION'];
+
+// ---- the flags word ---------------------------------------------------------------------------------------
+// bit 0 side (1 = SELL) | 1-2 type | 3-4 tif | 5 post-only | 6 reduce-only | 7-9 status | 10-11 origin |
+// 12 registered | 13 dirty | 14-17 cancel reason + 1 | 18-23 rejection reason + 1 (0 = none). 24 bits: a Smi.
+const F_SELL = 1;
+const TYPE_SHIFT = 1;
+const TIF_SHIFT = 3;
+const F_POST_ONLY = 1 << 5;
+const F_REDUCE_ONLY = 1 << 6;
+const STATUS_SHIFT = 7;
+const STATUS_MASK = 7 << STATUS_SHIFT;
+const ORIGIN_SHIFT = 10;
+/** The order is in the engine's live-order registry (Engine.register). */
+export const F_REGISTERED = 1 << 12;
+/** The order is listed in the current command's changed orders (cleared when its event is emitted). */
+export const F_DIRTY = 1 << 13;
+const CANCEL_SHIFT = 14;
+const CANCEL_MASK = 15 << CANCEL_SHIFT;
+const REJECT_SHIFT = 18;
+const REJECT_MASK = 63 << REJECT_SHIFT;
+
+if (REJECT_REASONS.length > 62 || CANCEL_REASONS.length > 14)
+  throw new Error('order flags: a reason field is full');
+
+/** Status codes: indexes into ORDER_STATUSES. Live orders are the ones at or below ST_PARTIAL. */
+export const ST_PENDING = 0;
+export const ST_NEW = 1;
+export const ST_PARTIAL = 2;
+export const ST_FILLED = 3;
+export const ST_CANCELLED = 4;
+export const ST_REJECTED = 5;
+export const ST_EXPIRED = 6;
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+/** Below this a quotient's float estimate times the divisor stays exact (see divHalfEven). */
+const SAFE_DIVIDEND = 2 ** 52;
+
+const LEVERAGE_STRINGS: readonly string[] = Array.from({ length: 101 }, (_, i) => String(i));
+
+/** The fields most orders never set. */
+class OrderExtra {
+  clientOrderId: string | null;
+  stopTicks: number;
+  expiredAt: number | null;
+  /** Set only when it differs from the instrument's taker rate. */
+  commissionRate: bigint | null;
+  /** Risk: initial margin plus worst-case fee reserved for the unfilled part (1e-8 units). */
+  reserved: bigint;
+  /** Risk: the price the reservation is computed at (the limit; for market orders the worst level reached). */
+  reserveTicks: number;
+
+  constructor() {
+    this.clientOrderId = null;
+    this.stopTicks = 0;
+    this.expiredAt = null;
+    this.commissionRate = null;
+    this.reserved = 0n;
+    this.reserveTicks = 0;
+  }
+}
 
 export class Order {
-  // identity
-  readonly id: number;
-  readonly accountId: number;
-  readonly clientOrderId: string | null;
-  readonly instrument: Instrument;
-  readonly side: Side;
-  readonly type: OrderType;
-  readonly tif: TimeInForce;
-  readonly postOnly: boolean;
-  readonly reduceOnly: boolean;
-  readonly origin: OrderOrigin;
-  readonly createdAt: number;
+  declare readonly id: number;
+  declare readonly accountId: number;
+  declare readonly instrument: Instrument;
   /** Whole number. */
-  leverage: number;
-  /** Fee rate charged when this order takes (1e-8 units). */
-  commissionRate: bigint;
-
-  // prices (ticks); priceTicks is 0 for market orders, stopTicks 0 for non-stop orders
-  priceTicks: number;
-  stopTicks: number;
-
+  declare leverage: number;
+  /** Limit price in ticks; 0 for market and stop-market orders. */
+  declare priceTicks: number;
   // quantities (lots): filled + remaining + cancelled = quantity
-  quantityLots: number;
-  filledLots = 0;
-  remainingLots: number;
-  cancelledLots = 0;
-  /** Sum over fills of priceTicks * lots (tick-lot units), exact. */
-  filledCost = 0n;
-
-  status: OrderStatus;
-  rejectionReason: RejectReason | null = null;
-  cancelReason: CancelReason | null = null;
-  updatedAt: number;
-  expiredAt: number | null = null;
-
+  declare quantityLots: number;
+  declare filledLots: number;
+  declare remainingLots: number;
+  declare cancelledLots: number;
+  /** Sum over fills of priceTicks * lots (tick-lot units), exact: a number while safe, a bigint beyond. */
+  declare private cost: number | bigint;
+  declare flags: number;
+  declare readonly createdAt: number;
+  declare updatedAt: number;
   // book links: an intrusive doubly linked list per price level keeps cancel O(1)
-  prev: Order | null = null;
-  next: Order | null = null;
+  declare prev: Order | null;
+  declare next: Order | null;
   /** The level this order rests on, when it rests. */
-  level: import('./book.js').Level | null = null;
-
-  /** Risk: initial margin plus worst-case fee reserved for the unfilled part (1e-8 units). */
-  reserved = 0n;
-  /** Risk: the price the reservation is computed at (the limit; for market orders the worst level reached). */
-  reserveTicks = 0;
-
-  /** Marks this order as already listed in the current command's changed-orders list. */
-  dirtySeq = 0;
+  declare level: Level | null;
+  // the account's live orders: an intrusive doubly linked list (Engine's Owner), oldest registration first
+  declare ownerPrev: Order | null;
+  declare ownerNext: Order | null;
+  declare private x: OrderExtra | null;
 
   constructor(
     id: number,
@@ -79,43 +140,221 @@ export class Order {
   ) {
     this.id = id;
     this.accountId = accountId;
-    this.clientOrderId = clientOrderId;
     this.instrument = instrument;
-    this.side = side;
-    this.type = type;
-    this.tif = tif;
-    this.priceTicks = priceTicks;
-    this.stopTicks = stopTicks;
-    this.quantityLots = quantityLots;
-    this.remainingLots = quantityLots;
-    this.postOnly = postOnly;
-    this.reduceOnly = reduceOnly;
     this.leverage = leverage;
-    this.commissionRate = commissionRate;
-    this.origin = origin;
-    this.status = stopTicks > 0 ? 'PENDING_TRIGGER' : 'NEW';
+    this.priceTicks = priceTicks;
+    this.quantityLots = quantityLots;
+    this.filledLots = 0;
+    this.remainingLots = quantityLots;
+    this.cancelledLots = 0;
+    this.cost = 0;
+    this.flags =
+      (side === 'BUY' ? 0 : F_SELL) |
+      (typeIndex(type) << TYPE_SHIFT) |
+      (tifIndex(tif) << TIF_SHIFT) |
+      (postOnly ? F_POST_ONLY : 0) |
+      (reduceOnly ? F_REDUCE_ONLY : 0) |
+      ((stopTicks > 0 ? ST_PENDING : ST_NEW) << STATUS_SHIFT) |
+      (originIndex(origin) << ORIGIN_SHIFT);
     this.createdAt = ts;
     this.updatedAt = ts;
+    this.prev = null;
+    this.next = null;
+    this.level = null;
+    this.ownerPrev = null;
+    this.ownerNext = null;
+    this.x = null;
+    if (clientOrderId !== null || stopTicks !== 0 || commissionRate !== instrument.takerFeeRate) {
+      const x = this.extra();
+      x.clientOrderId = clientOrderId;
+      x.stopTicks = stopTicks;
+      if (commissionRate !== instrument.takerFeeRate) x.commissionRate = commissionRate;
+    }
+  }
+
+  private extra(): OrderExtra {
+    let x = this.x;
+    if (x === null) {
+      x = new OrderExtra();
+      this.x = x;
+    }
+    return x;
+  }
+
+  // ---- packed and cold fields as properties ---------------------------------------------------------------
+
+  get clientOrderId(): string | null {
+    const x = this.x;
+    return x === null ? null : x.clientOrderId;
+  }
+
+  get side(): Side {
+    return (this.flags & F_SELL) === 0 ? 'BUY' : 'SELL';
+  }
+
+  get isBuy(): boolean {
+    return (this.flags & F_SELL) === 0;
+  }
+
+  get type(): OrderType {
+    return ORDER_TYPES[(this.flags >> TYPE_SHIFT) & 3];
+  }
+
+  get tif(): TimeInForce {
+    return TIME_IN_FORCE[(this.flags >> TIF_SHIFT) & 3];
+  }
+
+  get postOnly(): boolean {
+    return (this.flags & F_POST_ONLY) !== 0;
+  }
+
+  get reduceOnly(): boolean {
+    return (this.flags & F_REDUCE_ONLY) !== 0;
+  }
+
+  get origin(): OrderOrigin {
+    return ORIGINS[(this.flags >> ORIGIN_SHIFT) & 3];
+  }
+
+  /** Stop price in ticks; 0 for non-stop orders. */
+  get stopTicks(): number {
+    const x = this.x;
+    return x === null ? 0 : x.stopTicks;
+  }
+
+  set stopTicks(ticks: number) {
+    if (ticks !== 0 || this.x !== null) this.extra().stopTicks = ticks;
+  }
+
+  /** Fee rate charged when this order takes (1e-8 units). */
+  get commissionRate(): bigint {
+    const x = this.x;
+    return x === null || x.commissionRate === null ? this.instrument.takerFeeRate : x.commissionRate;
+  }
+
+  set commissionRate(rate: bigint) {
+    if (rate !== this.instrument.takerFeeRate) this.extra().commissionRate = rate;
+    else if (this.x !== null) this.x.commissionRate = null;
+  }
+
+  get statusCode(): number {
+    return (this.flags & STATUS_MASK) >> STATUS_SHIFT;
+  }
+
+  setStatusCode(code: number): void {
+    this.flags = (this.flags & ~STATUS_MASK) | (code << STATUS_SHIFT);
+  }
+
+  get status(): OrderStatus {
+    return ORDER_STATUSES[(this.flags & STATUS_MASK) >> STATUS_SHIFT];
+  }
+
+  set status(status: OrderStatus) {
+    this.setStatusCode(ORDER_STATUSES.indexOf(status));
+  }
+
+  get rejectionReason(): RejectReason | null {
+    const i = (this.flags & REJECT_MASK) >> REJECT_SHIFT;
+    return i === 0 ? null : REJECT_REASONS[i - 1];
+  }
+
+  set rejectionReason(reason: RejectReason | null) {
+    const i = reason === null ? 0 : REJECT_REASONS.indexOf(reason) + 1;
+    this.flags = (this.flags & ~REJECT_MASK) | (i << REJECT_SHIFT);
+  }
+
+  get cancelReason(): CancelReason | null {
+    const i = (this.flags & CANCEL_MASK) >> CANCEL_SHIFT;
+    return i === 0 ? null : CANCEL_REASONS[i - 1];
+  }
+
+  set cancelReason(reason: CancelReason | null) {
+    const i = reason === null ? 0 : CANCEL_REASONS.indexOf(reason) + 1;
+    this.flags = (this.flags & ~CANCEL_MASK) | (i << CANCEL_SHIFT);
+  }
+
+  get expiredAt(): number | null {
+    const x = this.x;
+    return x === null ? null : x.expiredAt;
+  }
+
+  set expiredAt(ts: number | null) {
+    if (ts !== null || this.x !== null) this.extra().expiredAt = ts;
+  }
+
+  /** Sum over fills of priceTicks * lots (tick-lot units), exact. */
+  get filledCost(): bigint {
+    const c = this.cost;
+    return typeof c === 'number' ? BigInt(c) : c;
+  }
+
+  set filledCost(cost: bigint) {
+    this.cost = cost <= BigInt(MAX_SAFE) ? Number(cost) : cost;
+  }
+
+  get reserved(): bigint {
+    const x = this.x;
+    return x === null ? 0n : x.reserved;
+  }
+
+  set reserved(units: bigint) {
+    if (units !== 0n || this.x !== null) this.extra().reserved = units;
+  }
+
+  get reserveTicks(): number {
+    const x = this.x;
+    return x === null ? 0 : x.reserveTicks;
+  }
+
+  set reserveTicks(ticks: number) {
+    if (ticks !== 0 || this.x !== null) this.extra().reserveTicks = ticks;
+  }
+
+  /** In the engine's live-order registry. */
+  get registered(): boolean {
+    return (this.flags & F_REGISTERED) !== 0;
+  }
+
+  set registered(on: boolean) {
+    this.flags = on ? this.flags | F_REGISTERED : this.flags & ~F_REGISTERED;
   }
 
   get isLive(): boolean {
-    return this.status === 'NEW' || this.status === 'PARTIALLY_FILLED' || this.status === 'PENDING_TRIGGER';
+    return (this.flags & STATUS_MASK) >> STATUS_SHIFT <= ST_PARTIAL;
   }
+
+  // ---- life cycle -----------------------------------------------------------------------------------------
 
   /** Records a fill of `lots` at `priceTicks`. */
   fill(lots: number, priceTicks: number): void {
     this.filledLots += lots;
     this.remainingLots -= lots;
-    this.filledCost += BigInt(priceTicks) * BigInt(lots);
-    this.status = this.remainingLots === 0 ? 'FILLED' : 'PARTIALLY_FILLED';
+    const c = this.cost;
+    if (typeof c === 'number') {
+      // Exact while the sum stays a safe integer; a product or sum past 2^53 rounds to >= 2^53 and so
+      // fails the test, and the bigint path redoes it exactly.
+      const sum = c + priceTicks * lots;
+      this.cost = sum <= MAX_SAFE ? sum : BigInt(c) + BigInt(priceTicks) * BigInt(lots);
+    } else {
+      this.cost = c + BigInt(priceTicks) * BigInt(lots);
+    }
+    this.setStatusCode(this.remainingLots === 0 ? ST_FILLED : ST_PARTIAL);
   }
 
   /** Ends the order, moving what was left to cancelled. */
   cancel(reason: CancelReason, status: OrderStatus = 'CANCELLED'): void {
     this.cancelledLots += this.remainingLots;
     this.remainingLots = 0;
-    this.status = status;
+    this.setStatusCode(status === 'CANCELLED' ? ST_CANCELLED : ORDER_STATUSES.indexOf(status));
     this.cancelReason = reason;
+  }
+
+  /** Refuses the order: nothing of it remains, and the reason is recorded. */
+  reject(reason: RejectReason): void {
+    this.cancelledLots += this.remainingLots;
+    this.remainingLots = 0;
+    this.setStatusCode(ST_REJECTED);
+    this.rejectionReason = reason;
   }
 
   toState(): OrderState {
@@ -126,47 +365,105 @@ export class Order {
   /** The order's current state as an `order` event (built as one literal: this runs once per change). */
   toEvent(seq: number, ts: number): OrderEvent {
     const ins = this.instrument;
-    const filledNotional = this.filledCost * ins.tickUnits * ins.lotUnits;
-    // tick-lot units are 1e-16 each: bring the notional back to 1e-8 (exact: the product of two 8-place
-    // decimals has at most 16 places, so divide by 1e8 only when it divides; otherwise round half-even).
-    const notionalUnits = divRound(filledNotional, 100_000_000n, 'half_even');
+    const f = this.flags;
+    const x = this.x;
+    const filled = this.filledLots;
+    const reject = (f & REJECT_MASK) >> REJECT_SHIFT;
+    const cancel = (f & CANCEL_MASK) >> CANCEL_SHIFT;
     return {
       type: 'order',
       seq,
       ts,
       orderId: this.id,
       accountId: this.accountId,
-      clientOrderId: this.clientOrderId,
+      clientOrderId: x === null ? null : x.clientOrderId,
       symbol: ins.symbol,
-      side: this.side,
-      orderType: this.type,
-      timeInForce: this.tif,
+      side: (f & F_SELL) === 0 ? 'BUY' : 'SELL',
+      orderType: ORDER_TYPES[(f >> TYPE_SHIFT) & 3],
+      timeInForce: TIME_IN_FORCE[(f >> TIF_SHIFT) & 3],
       price: this.priceTicks > 0 ? ins.priceString(this.priceTicks) : null,
-      stopPrice: this.stopTicks > 0 ? ins.priceString(this.stopTicks) : null,
+      stopPrice: x !== null && x.stopTicks > 0 ? ins.priceString(x.stopTicks) : null,
       quantity: ins.qtyString(this.quantityLots),
-      filledQuantity: ins.qtyString(this.filledLots),
+      filledQuantity: ins.qtyString(filled),
       remainingQuantity: ins.qtyString(this.remainingLots),
       cancelledQuantity: ins.qtyString(this.cancelledLots),
-      averagePrice: this.filledLots > 0 ? averagePrice(this) : null,
-      filledNotional: this.filledLots > 0 ? formatUnits(notionalUnits) : '0',
-      status: this.status,
-      postOnly: this.postOnly,
-      reduceOnly: this.reduceOnly,
-      leverage: String(this.leverage),
-      commissionRate: formatUnits(this.commissionRate),
-      rejectionReason: this.rejectionReason,
-      cancelReason: this.cancelReason,
+      averagePrice: filled > 0 ? averagePrice(this) : null,
+      filledNotional: filled > 0 ? this.notionalString() : '0',
+      status: ORDER_STATUSES[(f & STATUS_MASK) >> STATUS_SHIFT],
+      postOnly: (f & F_POST_ONLY) !== 0,
+      reduceOnly: (f & F_REDUCE_ONLY) !== 0,
+      leverage: LEVERAGE_STRINGS[this.leverage] ?? String(this.leverage),
+      commissionRate:
+        x === null || x.commissionRate === null ? ins.takerFeeRateString : formatUnits(x.commissionRate),
+      rejectionReason: reject === 0 ? null : REJECT_REASONS[reject - 1],
+      cancelReason: cancel === 0 ? null : CANCEL_REASONS[cancel - 1],
       createdAt: this.createdAt,
       updatedAt: this.updatedAt,
-      expiredAt: this.expiredAt,
-      origin: this.origin,
+      expiredAt: x === null ? null : x.expiredAt,
+      origin: ORIGINS[(f >> ORIGIN_SHIFT) & 3],
     };
+  }
+
+  /**
+   * Sum of price * quantity over the fills, in 1e-8 units. A tick times a lot is a whole number of units
+   * (instrument.ts checks it), so this is cost * tickLotUnits exactly, with no rounding.
+   */
+  private notionalString(): string {
+    const ins = this.instrument;
+    const c = this.cost;
+    if (typeof c === 'number') {
+      const units = c * ins.tickLotUnitsN;
+      if (units <= MAX_SAFE) return formatUnitsNumber(units);
+    }
+    return formatUnits(this.filledCost * ins.tickLotUnits);
+  }
+
+  /** Average fill price in 1e-8 units as a number, or -1 when it needs the bigint path. */
+  averagePriceNumber(): number {
+    const c = this.cost;
+    if (typeof c !== 'number') return -1;
+    const n = c * this.instrument.tickUnitsN;
+    return n < SAFE_DIVIDEND ? divHalfEven(n, this.filledLots) : -1;
   }
 }
 
 /** Volume-weighted average fill price in 1e-8 units, rounded half-even (the one rule for averages). */
 export function averagePrice(o: Order): string {
+  const fast = o.averagePriceNumber();
+  if (fast >= 0) return formatUnitsNumber(fast);
   const ins = o.instrument;
   // avg ticks = filledCost / filledLots; in units: filledCost * tickUnits / filledLots.
   return formatUnits(divRound(o.filledCost * ins.tickUnits, BigInt(o.filledLots), 'half_even'));
+}
+
+/**
+ * n / d rounded half-even, for 0 <= n < 2^52 and d > 0 whole numbers: the same result as divRound's
+ * 'half_even'. The float quotient can be one off; the remainder check corrects it, exactly (every product
+ * here stays below 2^53).
+ */
+function divHalfEven(n: number, d: number): number {
+  let q = Math.floor(n / d);
+  let r = n - q * d;
+  if (r < 0) {
+    q--;
+    r += d;
+  } else if (r >= d) {
+    q++;
+    r -= d;
+  }
+  const twice = r * 2;
+  if (twice > d || (twice === d && q % 2 === 1)) q++;
+  return q;
+}
+
+function typeIndex(type: OrderType): number {
+  return type === 'LIMIT' ? 1 : type === 'MARKET' ? 0 : type === 'STOP' ? 2 : 3;
+}
+
+function tifIndex(tif: TimeInForce): number {
+  return tif === 'GTC' ? 0 : tif === 'IOC' ? 1 : tif === 'FOK' ? 2 : 3;
+}
+
+function originIndex(origin: OrderOrigin): number {
+  return origin === 'USER' ? 0 : origin === 'STOP_LOSS' ? 1 : origin === 'TAKE_PROFIT' ? 2 : 3;
 }

@@ -17,7 +17,7 @@
 import type { EngineOptions } from './api.js';
 import type { BookSide } from './book.js';
 import { OrderBook } from './book.js';
-import { Engine, type Market, type Owner } from './engine.js';
+import { Engine, type Market, Owner } from './engine.js';
 import type {
   AccountStatus,
   CancelReason,
@@ -308,6 +308,7 @@ export function restoreInto(engine: Engine, bytes: Uint8Array): void {
   const orders = engine.orders;
   for (let n = orderCount; n > 0; n--) {
     const o = readOrder(r, byInstrumentId);
+    o.registered = true;
     orders.set(o.id, o);
   }
   const orderOf = (id: number): Order => {
@@ -325,8 +326,8 @@ export function restoreInto(engine: Engine, bytes: Uint8Array): void {
 
   for (let n = r.u(); n > 0; n--) {
     const accountId = r.u();
-    const owner: Owner = { live: new Set(), byClientId: new Map() };
-    for (let k = r.u(); k > 0; k--) owner.live.add(orderOf(r.u()));
+    const owner = new Owner();
+    for (let k = r.u(); k > 0; k--) owner.append(orderOf(r.u()));
     for (let k = r.u(); k > 0; k--) {
       const coid = r.str();
       owner.byClientId.set(coid, orderOf(r.u()));
