@@ -198,6 +198,7 @@ interface ModeResult {
   /** Share of the server thread's time spent working during the measurement (1 = saturated). */
   serverEventLoopUtilization: number;
   serverUsPerOrder: number;
+  commandsPerBatch: number;
 }
 
 async function runMode(
@@ -318,6 +319,7 @@ async function runMode(
       });
     }),
   );
+  const commandsPerBatch = server.metrics.batchCommands.get() / Math.max(1, server.metrics.batches.get());
   if (trim) clearInterval(trim);
   clearTimeout(eluTimer);
   clearTimeout(eluEnd);
@@ -358,6 +360,7 @@ async function runMode(
     uws: (await import('../src/gateway/ws-server.js')).uwsImplementation(),
     serverEventLoopUtilization: Math.round(serverElu * 100) / 100,
     // Server thread time per answered order: less sensitive than the rate to other load on the machine.
+    commandsPerBatch: Math.round(commandsPerBatch * 10) / 10,
     serverUsPerOrder: acks + errors > 0 ? Math.round((serverElu * seconds * 1e6) / (acks + errors)) : 0,
   };
 }

@@ -403,6 +403,29 @@ export class Gateway {
     return r.seq;
   }
 
+  /**
+   * Sequences a command whose reply comes from its released batch. The reply is registered before the
+   * submit: a batcher may release synchronously inside push (a full batch, or fast mode), and the release
+   * must find its request waiting.
+   */
+  private submitWithReply(cmd: CommandBody, p: Pending): void {
+    if (!this.open) throw new SequencerClosedError('not open');
+    p.seq = this.sequencer.lastSeq + 1;
+    this.pending.push(p);
+    try {
+      const seq = this.submit(cmd);
+      if (seq !== p.seq) throw new Error(`sequencer stamped ${seq}, expected ${p.seq}`);
+    } catch (e) {
+      // Nothing was sequenced: forget the reply (the caller answers the error).
+      if (this.pending[this.pending.length - 1] === p) this.pending.pop();
+      if (p.kind === Kind.Place) {
+        const v = this.views.get(p.accountId);
+        if (v !== undefined) v.inflightPlaces--;
+      }
+      throw e;
+    }
+  }
+
   private place(s: Session, id: RequestId, idJson: string, acc: number, p: PlaceParams, usIn: number): void {
     const v = this.view(acc);
     if (v.live.size + v.inflightPlaces >= this.cfg.maxOpenOrders) {
@@ -425,10 +448,9 @@ export class Gateway {
     if (p.reduceOnly !== undefined) cmd.reduceOnly = p.reduceOnly;
     if (p.clientOrderId !== undefined) cmd.clientOrderId = p.clientOrderId;
     if (p.leverage !== undefined) cmd.leverage = p.leverage;
-    const seq = this.submit(cmd);
     v.inflightPlaces++;
-    this.pending.push({
-      seq,
+    this.submitWithReply(cmd, {
+      seq: 0,
       session: s,
       id,
       idJson,
@@ -452,16 +474,15 @@ export class Gateway {
     // Another account's order is refused by the engine exactly like a missing one (UNKNOWN_ORDER), so ids
     // and client order ids cannot be probed.
     const ref = p.orderId !== undefined ? { orderId: p.orderId } : { clientOrderId: p.clientOrderId! };
-    let seq: number;
-    if (m === 'cancel') seq = this.submit({ type: 'cancel_order', accountId: acc, ...ref });
+    let cmd: CommandBody;
+    if (m === 'cancel') cmd = { type: 'cancel_order', accountId: acc, ...ref };
     else {
-      const cmd: CommandBody = { type: 'amend_order', accountId: acc, ...ref };
+      cmd = { type: 'amend_order', accountId: acc, ...ref };
       if (p.price !== undefined) cmd.price = p.price;
       if (p.quantity !== undefined) cmd.quantity = p.quantity;
-      seq = this.submit(cmd);
     }
-    this.pending.push({
-      seq,
+    this.submitWithReply(cmd, {
+      seq: 0,
       session: s,
       id,
       idJson,
@@ -481,13 +502,12 @@ export class Gateway {
     p: CancelAllParams,
     usIn: number,
   ): void {
-    const seq = this.submit(
+    const cmd: CommandBody =
       p.symbol === undefined
         ? { type: 'cancel_all', accountId: acc }
-        : { type: 'cancel_all', accountId: acc, symbol: p.symbol },
-    );
-    this.pending.push({
-      seq,
+        : { type: 'cancel_all', accountId: acc, symbol: p.symbol };
+    this.submitWithReply(cmd, {
+      seq: 0,
       session: s,
       id,
       idJson,
