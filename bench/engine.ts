@@ -7,6 +7,7 @@
  * 1000000` for all of it); the ratio then compares both books over exactly that prefix (the engine's rate
  * over the prefix is timed inside its full run), and the output says so.
  */
+import type { Command } from '../engine/commands.js';
 import {
   describeFlow,
   type Flow,
@@ -20,7 +21,15 @@ import {
 } from './flow.js';
 import { Flags } from './lib/args.js';
 import { diffDepth } from './lib/depth.js';
-import { dryRun, openSession, runEngine, runEngineLatency, type Session } from './lib/engine-session.js';
+import {
+  type DryRunReport,
+  dryRun,
+  openSession,
+  runEngine,
+  runEngineLatency,
+  type Session,
+  type SessionOptions,
+} from './lib/engine-session.js';
 import {
   chunkRates,
   type KindRecorders,
@@ -69,17 +78,14 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   status(`engine: generating the flow: ${describeFlow(params)}`);
   const flow = generateFlow(params);
   const sessionOpts = { risk: false, accounts: params.accounts, deposit: '0', leverage: '1' };
-  const first = openSession(sessionOpts);
-  const cmds = toEngineCommands(flow, { accountIds: first.accountIds, firstSeq: first.firstSeq });
-  const peerOpsList = peerOps > 0 ? toPeerOps(flow, peerOps) : [];
-
   status('engine: dry run (resolves order ids, checks the final book against the reference)');
-  const dry = dryRun(first, cmds, flow);
+  const { cmds, dry, firstSeq } = prepareEngineFlow(flow, sessionOpts);
+  const peerOpsList = peerOps > 0 ? toPeerOps(flow, peerOps) : [];
   if (dry.depthMismatch)
     status(`engine: WARNING: final book differs from the reference: ${dry.depthMismatch}`);
   const fresh = (): Session => {
     const s = openSession(sessionOpts);
-    if (s.firstSeq !== first.firstSeq) throw new Error('engine setup is not deterministic (seq differs)');
+    if (s.firstSeq !== firstSeq) throw new Error('engine setup is not deterministic (seq differs)');
     return s;
   };
 
@@ -121,7 +127,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
                 );
                 const res = runPeer(ob, peerOpsList, peerOps, chunk, progress);
                 progress.done();
-                if (r < 0 || peerMismatch === null) peerMismatch = diffDepth(peerExpected, peerDepth(ob));
+                peerMismatch ??= diffDepth(peerExpected, peerDepth(ob));
                 const opsPerSec = peerOps / (res.elapsedNs / 1e9);
                 if (r >= 0) peerRuns.push({ opsPerSec, marks: res.marks });
                 return opsPerSec;
@@ -245,6 +251,19 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     latencyNote: `every op timed alone with process.hrtime.bigint() (a timer pair costs ~${overhead} ns, included)`,
     plots: plots(flow, engineLat, peerLat, engineRuns, peerRuns, peerLatencyOps, describeFlow(params)),
   };
+}
+
+/**
+ * Renders the flow for the engine and dry-runs it on a throwaway engine. In a function of its own so that
+ * engine (and its 100k-order book) is garbage before the measured runs, not in every GC's marking work.
+ */
+function prepareEngineFlow(
+  flow: Flow,
+  opts: SessionOptions,
+): { cmds: Command[]; dry: DryRunReport; firstSeq: number } {
+  const setup = openSession(opts);
+  const cmds = toEngineCommands(flow, { accountIds: setup.accountIds, firstSeq: setup.firstSeq });
+  return { cmds, dry: dryRun(setup, cmds, flow), firstSeq: setup.firstSeq };
 }
 
 function plots(
