@@ -1,14 +1,15 @@
 /**
  * Property-based tests: long random command streams (one instrument, several accounts, every order type,
  * time in force and flag, amends, cancels, cancel-all, session ends) checked after every command by an
- * independent model (checker.ts), and replayed on a second engine that must emit identical events and
- * reach an identical state hash.
+ * independent model (checker.ts), and replayed on a second engine (and, from mid-stream, on one restored
+ * from a snapshot) that must emit identical events and reach an identical state hash.
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import type { Command, CommandBody } from '../../engine/commands.js';
 import { Engine } from '../../engine/engine.js';
 import type { EngineEvent } from '../../engine/events.js';
+import { restoreEngine, snapshotEngine } from '../../engine/snapshot.js';
 import { Checker } from './checker.js';
 import { BTC } from './harness.js';
 
@@ -150,10 +151,15 @@ function resolve(a: Abstract, engine: Engine): CommandBody {
   }
 }
 
-/** Runs a stream on two engines in lockstep, checking the first with the model after every command. */
+/**
+ * Runs a stream on engines in lockstep, checking the first with the model after every command: a second
+ * engine fed the same commands from the start, and (from the middle of the stream on) a third restored from
+ * a snapshot of the first, must emit identical events and end with the identical state hash.
+ */
 function runStream(stream: Abstract[]): Checker {
   const a = new Engine({ risk: false });
   const b = new Engine({ risk: false });
+  let c: Engine | null = null;
   const checker = new Checker(SYMBOL);
   let ts = 1_700_000_000_000_000;
   const apply = (body: CommandBody): void => {
@@ -164,11 +170,24 @@ function runStream(stream: Abstract[]): Checker {
     a.apply(cmd, outA);
     b.apply(structuredClone(cmd), outB);
     expect(outB, `seq ${cmd.seq}: second engine's events`).toEqual(outA);
+    if (c !== null) {
+      const outC: EngineEvent[] = [];
+      c.apply(structuredClone(cmd), outC);
+      expect(outC, `seq ${cmd.seq}: restored engine's events`).toEqual(outA);
+    }
     checker.check(cmd, outA, a);
   };
   apply(INSTRUMENT);
-  for (const x of stream) apply(resolve(x, a));
+  const half = stream.length >> 1;
+  for (let i = 0; i < stream.length; i++) {
+    if (i === half) {
+      c = restoreEngine(snapshotEngine(a), { risk: false });
+      expect(c.stateHash()).toBe(a.stateHash());
+    }
+    apply(resolve(stream[i], a));
+  }
   expect(b.stateHash()).toBe(a.stateHash());
+  if (c !== null) expect(c.stateHash()).toBe(a.stateHash());
   return checker;
 }
 
@@ -180,7 +199,7 @@ describe('random command streams', () => {
         const s = runStream(stream).stats;
         for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += s[k];
       }),
-      { numRuns: 150 },
+      { numRuns: 100 },
     );
     // The streams exercise what they are meant to: matching, resting, both kinds of amend.
     expect(totals.trades).toBeGreaterThan(1000);
@@ -199,7 +218,7 @@ describe('random command streams', () => {
       fc.property(fc.array(tight, { minLength: 500, maxLength: 1500 }), (stream) => {
         runStream(stream);
       }),
-      { numRuns: 20 },
+      { numRuns: 12 },
     );
   });
 
