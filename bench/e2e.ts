@@ -52,6 +52,8 @@ interface LoadJob {
 }
 
 interface LoadResult {
+  /** Share of the load generator's thread spent working while measuring (near 1: the generator limits). */
+  elu: number;
   acks: number;
   errors: number;
   errorCodes: Record<string, number>;
@@ -166,11 +168,13 @@ async function runLoad(job: LoadJob): Promise<LoadResult> {
   for (const ws of sockets) (ws as unknown as { startLoad: () => void }).startLoad();
   await new Promise((r) => setTimeout(r, job.warmupMs));
   measuring = true;
+  const elu0 = performance.eventLoopUtilization();
   await new Promise((r) => setTimeout(r, job.measureMs));
   measuring = false;
+  const elu = performance.eventLoopUtilization(elu0).utilization;
   stopping = true;
   for (const ws of sockets) ws.terminate();
-  return { acks, errors, errorCodes, histogram: hdr.encodeIntoCompressedBase64(hist) };
+  return { elu, acks, errors, errorCodes, histogram: hdr.encodeIntoCompressedBase64(hist) };
 }
 
 if (!isMainThread && (workerData as LoadJob | undefined)?.role === 'e2e-load') {
@@ -199,6 +203,7 @@ interface ModeResult {
   serverEventLoopUtilization: number;
   serverUsPerOrder: number;
   commandsPerBatch: number;
+  loadGeneratorUtilization: number;
 }
 
 async function runMode(
@@ -361,6 +366,7 @@ async function runMode(
     serverEventLoopUtilization: Math.round(serverElu * 100) / 100,
     // Server thread time per answered order: less sensitive than the rate to other load on the machine.
     commandsPerBatch: Math.round(commandsPerBatch * 10) / 10,
+    loadGeneratorUtilization: Math.round(Math.max(...results.map((r) => r.elu)) * 100) / 100,
     serverUsPerOrder: acks + errors > 0 ? Math.round((serverElu * seconds * 1e6) / (acks + errors)) : 0,
   };
 }

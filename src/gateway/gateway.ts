@@ -756,6 +756,10 @@ export class Gateway {
     const commands = batch.commands;
     this.metrics.batches.inc();
     this.metrics.batchCommands.inc('', commands.length);
+    // A batch may be released inside a uWS callback (a batcher sealing a full batch during push), where only
+    // the calling socket is corked: everything goes through the outboxes, one corked write per socket.
+    const direct = this.direct;
+    this.direct = false;
     let i = 0;
     try {
       for (let c = 0; c < commands.length; c++) {
@@ -780,6 +784,7 @@ export class Gateway {
       );
     }
     this.flush();
+    this.direct = direct;
   }
 
   /** Everything one command caused: account views, private streams, public feeds, then the reply. */
