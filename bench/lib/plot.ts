@@ -32,3 +32,46 @@ export function isPlot(value: unknown): value is Plot {
   const p = value as Partial<Plot>;
   return typeof p.id === 'string' && typeof p.title === 'string' && Array.isArray(p.series);
 }
+
+// ---- the suite's standard charts, so every part draws them alike --------------------------------------
+
+/** Latency distribution from `LatencyRecorder.distribution()` points ([percentile, ns]); drawn in µs. */
+export function latencyPlot(
+  id: string,
+  title: string,
+  series: Array<{ name: string; distribution: Array<[number, number]> }>,
+  note?: string,
+): Plot {
+  return {
+    id,
+    title,
+    note,
+    xLabel: 'percentile',
+    yLabel: 'latency (µs)',
+    axis: { x: 'percentile', y: 'log' },
+    series: series.map((s) => ({ name: s.name, points: s.distribution.map(([p, ns]) => [p, ns / 1000]) })),
+  };
+}
+
+/** Throughput, lag or any rate against seconds since the start of the run: points are [seconds, value]. */
+export function overTimePlot(
+  id: string,
+  title: string,
+  yLabel: string,
+  series: Series[],
+  note?: string,
+): Plot {
+  return { id, title, note, xLabel: 'seconds since start', yLabel, series };
+}
+
+/** Recovery time against journal length: points are [journal commands, seconds]. */
+export function recoveryPlot(series: Series[], note?: string): Plot {
+  return {
+    id: 'recovery-vs-journal',
+    title: 'Recovery time vs journal length',
+    note,
+    xLabel: 'journal length (commands replayed)',
+    yLabel: 'recovery time (s)',
+    series,
+  };
+}
