@@ -13,6 +13,19 @@
  * triggers is taken out of the stop book and activated one after another in order of order id (oldest
  * first); their trades move the last price, and the check repeats until no stop triggers. A loop, not
  * recursion: a cascade of any length runs in constant stack.
+ *
+ * Decisions where the design left a choice (docs/engine.md has the full rules):
+ * - A place_order whose input is malformed never becomes an order: a `rejected` event, no order id used. One
+ *   refused after it became an order (duplicate client order id, post-only would take, FOK not fillable, no
+ *   liquidity, risk) is an `order` event with status REJECTED. A triggered stop that meets such a refusal
+ *   ends REJECTED with that reason too, although it was acknowledged PENDING_TRIGGER before.
+ * - Self-trade prevention is "expire taker". A post-only order that would cross its own account's order is
+ *   refused POST_ONLY_WOULD_TAKE (it would take, STP or not).
+ * - Amend: the new quantity is the total and must stay above the filled quantity (equal is
+ *   AMEND_BELOW_FILLED: cancel instead). A stop's trigger rank is its order id; an amend does not change it.
+ * - Only live orders are kept: cancelling or amending a final order, like another account's, is UNKNOWN_ORDER.
+ * - L2: one `book` event per (side, price) a command changed, with the final quantity; none for a level that
+ *   did not change.
  */
 import type { BookLevel, BookSnapshot, EngineApi, EngineOptions } from './api.js';
 import { type BookSide, type Level, OrderBook } from './book.js';
