@@ -158,6 +158,22 @@ describe('limit orders', () => {
   });
 });
 
+test('the example in docs/engine.md', () => {
+  const h = btc();
+  h.limit(1, 'SELL', '100', '1');
+  h.limit(1, 'SELL', '100.5', '1');
+  expect(brief(h.limit(2, 'BUY', '101', '3'))).toEqual([
+    'trade #1 100x1 maker=1 taker=3 BUY',
+    'trade #2 100.5x1 maker=2 taker=3 BUY',
+    'order #3 PARTIALLY_FILLED 2/1/0',
+    'order #1 FILLED 1/0/0',
+    'order #2 FILLED 1/0/0',
+    'book SELL 100 0',
+    'book SELL 100.5 0',
+    'book BUY 101 1',
+  ]);
+});
+
 describe('market orders', () => {
   test('fills against the book, walking levels', () => {
     const h = btc();
