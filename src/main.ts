@@ -19,8 +19,10 @@ import type { KeyStore } from './gateway/keys.js';
 import { MemoryKeyStore } from './gateway/keys.js';
 import { PgKeyStore } from './gateway/pg-keys.js';
 import { createLogger, type Logger } from './log.js';
+import { type Checkpoints, startCheckpoints } from './recovery/checkpoints.js';
 import { recover } from './recovery/recover.js';
 import { finishShutdown } from './recovery/shutdown.js';
+import { Snapshotter } from './recovery/snapshotter.js';
 import { ExchangeServer } from './server.js';
 
 function startWorkers(n: number, env: NodeJS.ProcessEnv, log: Logger): ChildProcess[] {
@@ -105,6 +107,8 @@ async function main(): Promise<void> {
         : undefined,
   });
 
+  let checkpoints: Checkpoints | null = null;
+  let snapshotter: Snapshotter | null = null;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -112,6 +116,8 @@ async function main(): Promise<void> {
     log.info({ signal }, 'signal received');
     let code = 0;
     try {
+      checkpoints?.stop();
+      await snapshotter?.stop();
       await server.stop();
       if (pool !== null && durable && config.workers > 0) {
         const r = await finishShutdown({
@@ -136,6 +142,23 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
   try {
     await server.start();
+    if (durable && pool !== null) {
+      // State hashes for recovery to check itself against, and snapshots so a restart replays little.
+      checkpoints = startCheckpoints({
+        submit: () => {
+          if (server.sequencer.accepting) server.sequencer.submit({ type: 'checkpoint' });
+        },
+        lastSeq: () => server.engine.lastSeq,
+        onError: (err) => log.error({ err }, 'checkpoint failed'),
+      });
+      snapshotter = new Snapshotter({
+        engine: server.engine as never,
+        pool,
+        onSnapshot: (stats) => log.info(stats, 'snapshot taken'),
+        onError: (err) => log.error({ err }, 'snapshot failed'),
+      });
+      snapshotter.start();
+    }
   } catch (err) {
     const msg = String(err);
     if (/ECONNREFUSED|Redis|redis/.test(msg)) log.fatal(unreachable('Redis', config.redisUrl, err));
