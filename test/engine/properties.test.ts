@@ -46,7 +46,25 @@ type Abstract =
     }
   | { k: 'cancel'; account: number; pick: number; byCoid: boolean; foreign: boolean }
   | { k: 'cancelAll'; account: number; withSymbol: boolean }
-  | { k: 'sessionEnd' };
+  | { k: 'sessionEnd' }
+  | { k: 'garbage'; account: number; which: number };
+
+/** Malformed place_order fields: each must be refused with a single `rejected` event and change nothing. */
+const GARBAGE: Record<string, unknown>[] = [
+  { price: '1e2' },
+  { price: '100.25' }, // off the 0.5 tick
+  { price: 100 },
+  { price: ' 100' },
+  { quantity: '0' },
+  { quantity: '0.001' }, // off the 0.01 lot
+  { quantity: '-1' },
+  { quantity: '01' },
+  { side: 'buy' },
+  { timeInForce: 'GTD' },
+  { symbol: 'NOPE' },
+  { orderType: 'MARKET' }, // with a price
+  { postOnly: true, timeInForce: 'IOC' },
+];
 
 const account = fc.integer({ min: 1, max: ACCOUNTS });
 const place: fc.Arbitrary<Abstract> = fc.record({
@@ -98,6 +116,14 @@ const abstractCommand: fc.Arbitrary<Abstract> = fc.oneof(
     arbitrary: fc.record({ k: fc.constant('cancelAll' as const), account, withSymbol: fc.boolean() }),
   },
   { weight: 3, arbitrary: fc.constant({ k: 'sessionEnd' as const }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      k: fc.constant('garbage' as const),
+      account,
+      which: fc.nat(GARBAGE.length - 1),
+    }),
+  },
 );
 
 /** Turns a generated command into a concrete one against the engine's current live orders. */
@@ -148,6 +174,18 @@ function resolve(a: Abstract, engine: Engine): CommandBody {
       return { type: 'cancel_all', accountId: a.account, ...(a.withSymbol ? { symbol: SYMBOL } : {}) };
     case 'sessionEnd':
       return { type: 'session_end' };
+    case 'garbage':
+      return {
+        type: 'place_order',
+        accountId: a.account,
+        symbol: SYMBOL,
+        side: 'BUY',
+        orderType: 'LIMIT',
+        timeInForce: 'GTC',
+        price: '100',
+        quantity: '1',
+        ...GARBAGE[a.which],
+      } as CommandBody;
   }
 }
 
@@ -162,7 +200,7 @@ function runStream(stream: Abstract[]): Checker {
   let c: Engine | null = null;
   const checker = new Checker(SYMBOL);
   let ts = 1_700_000_000_000_000;
-  const apply = (body: CommandBody): void => {
+  const apply = (body: CommandBody): EngineEvent[] => {
     ts += 1000;
     const cmd = { ...body, seq: a.lastSeq + 1, ts } as Command;
     const outA: EngineEvent[] = [];
@@ -176,6 +214,7 @@ function runStream(stream: Abstract[]): Checker {
       expect(outC, `seq ${cmd.seq}: restored engine's events`).toEqual(outA);
     }
     checker.check(cmd, outA, a);
+    return outA;
   };
   apply(INSTRUMENT);
   const half = stream.length >> 1;
@@ -184,7 +223,18 @@ function runStream(stream: Abstract[]): Checker {
       c = restoreEngine(snapshotEngine(a), { risk: false });
       expect(c.stateHash()).toBe(a.stateHash());
     }
-    apply(resolve(stream[i], a));
+    const x = stream[i];
+    const view = (): unknown => {
+      const { seq: _seq, ...book } = a.book(SYMBOL, 1_000_000)!;
+      const live = [...Array(ACCOUNTS).keys()].map((k) => a.openOrders(k + 1));
+      return { book, live, ids: [a.nextOrderId, a.nextTradeId], last: a.lastTradePrice(SYMBOL) };
+    };
+    const before = x.k === 'garbage' ? view() : null;
+    const out = apply(resolve(x, a));
+    if (x.k === 'garbage') {
+      expect(out.map((e) => e.type)).toEqual(['rejected']);
+      expect(view()).toEqual(before);
+    }
   }
   expect(b.stateHash()).toBe(a.stateHash());
   if (c !== null) expect(c.stateHash()).toBe(a.stateHash());
