@@ -263,6 +263,32 @@ describe('order life cycle end to end', () => {
     a2.close();
   });
 
+  it('publishes a ticker from the released book', async () => {
+    const a = await RawClient.connect(server);
+    await a.auth(alice);
+    await a.call('place', { symbol: SYM, side: 'BUY', orderType: 'LIMIT', price: '80', quantity: '1' });
+    await a.call('place', { symbol: SYM, side: 'SELL', orderType: 'LIMIT', price: '120', quantity: '1' });
+    const w = await RawClient.connect(server);
+    expect((await w.call('subscribe', { channel: `ticker.${SYM}` })).result).toEqual({
+      channel: `ticker.${SYM}`,
+    });
+    const t = await w.next((m) => m.channel === `ticker.${SYM}`);
+    expect(t).toMatchObject({
+      type: 'ticker',
+      symbol: SYM,
+      bestBid: '80',
+      bestAsk: '120',
+      lastPrice: expect.any(String),
+    });
+    expect((await w.call('subscribe', { channel: 'book.NOPE' })).error.code).toBe('UNKNOWN_CHANNEL');
+    expect((await w.call('unsubscribe', { channel: `ticker.${SYM}` })).result).toEqual({
+      channel: `ticker.${SYM}`,
+    });
+    expect((await w.call('unsubscribe', { channel: `ticker.${SYM}` })).error.code).toBe('NOT_SUBSCRIBED');
+    a.close();
+    w.close();
+  });
+
   it('serves /health and /metrics', async () => {
     const h = await fetch(`http://127.0.0.1:${server.port}/health`);
     expect(h.status).toBe(200);

@@ -98,3 +98,34 @@ describe('slow consumer', () => {
     fast.close();
   });
 });
+
+describe('account rate limit', () => {
+  let server: ExchangeServer;
+  let alice: Trader;
+  beforeAll(async () => {
+    server = await startServer({
+      connRateBurst: 1000,
+      connRatePerSec: 1,
+      accountRateBurst: 45,
+      accountRatePerSec: 1,
+    });
+    await createInstrument(server);
+    alice = await createTrader(server, 'alice');
+  });
+  afterAll(async () => server.stop());
+
+  it('counts every connection of an account against one budget', async () => {
+    const a = await RawClient.connect(server);
+    const b = await RawClient.connect(server);
+    await a.auth(alice);
+    await b.auth(alice);
+    const codes: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const r = await (i % 2 ? b : a).call('place', order(String(40 + i)));
+      codes.push(r.result ? 'OK' : `${r.error.code}:${r.error.data.scope}`);
+    }
+    expect(codes).toEqual(['OK', 'OK', 'OK', 'OK', 'RATE_LIMITED:account', 'RATE_LIMITED:account']);
+    a.close();
+    b.close();
+  });
+});
