@@ -157,8 +157,9 @@ CREATE TABLE trades (
   counterparty_account_id  uuid NOT NULL,
   counterparty_order_id    uuid NOT NULL,
   executed_at              timestamptz NOT NULL,
-  seq                      bigint NOT NULL,
-  UNIQUE (trade_id, liquidity)
+  seq                      bigint NOT NULL
+  -- No UNIQUE (trade_id, liquidity): the primary key already is one (the UUID encodes both), and a second
+  -- index on the largest table would cost every fill.
 );
 
 -- One net position per account and instrument at a time; a closed position stays, the next is a new row.

@@ -5,8 +5,8 @@
 CREATE INDEX orders_open_by_account ON orders (account_id, symbol)
   WHERE status IN ('PENDING_TRIGGER', 'NEW', 'PARTIALLY_FILLED');
 
--- An account's order history, newest first (the "my orders" page and its paging).
-CREATE INDEX orders_by_account_time ON orders (account_id, created_at DESC);
+-- Not indexed on purpose: an account's full order history by time (final orders are the bulk of the table;
+-- the open-orders index and the trades index serve the frequent queries; add one if history paging needs it).
 
 -- An account's trades by time (fills history, tax exports).
 CREATE INDEX trades_by_account_time ON trades (account_id, executed_at DESC);
@@ -22,4 +22,4 @@ CREATE INDEX accounts_by_user ON accounts (user_id);
 
 -- Down Migration
 DROP INDEX IF EXISTS accounts_by_user, positions_by_account_status, account_ledger_by_account_time,
-  trades_by_account_time, orders_by_account_time, orders_open_by_account;
+  trades_by_account_time, orders_open_by_account;
