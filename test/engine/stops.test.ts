@@ -1,6 +1,6 @@
 /** Stop and stop-limit orders: pending, triggering on the last trade price, cascades. */
 import { describe, expect, test } from 'vitest';
-import { brief, btc, type Harness, orders, trades } from './harness.js';
+import { BTC, brief, btc, type Harness, orders, trades } from './harness.js';
 
 /** Sets the last trade price with a 0.001 trade between accounts 98 and 99 that leaves the book as it was. */
 function print(h: Harness, price: string): void {
@@ -239,5 +239,53 @@ describe('cascades', () => {
     expect(h.engine.lastTradePrice('BTC-PERP')).toBe(String(100 + (n + 1) / 2));
     expect(h.engine.markets.get('BTC-PERP')!.stops.size).toBe(0);
     expect(h.levels('SELL')).toEqual([]);
+  });
+});
+
+describe('instruments are independent', () => {
+  test('stops watch their own instrument’s last price; session end expires DAY orders everywhere', () => {
+    const h = btc();
+    h.run({ ...BTC, symbol: 'ETH-PERP', baseCurrency: 'ETH' });
+    const eth = { symbol: 'ETH-PERP' };
+    h.limit(3, 'SELL', '100', '1', eth); // #1 ETH ask
+    h.stop(1, 'BUY', '100', '0.5', eth); // #2 ETH stop: ETH has no last price yet
+    h.limit(3, 'SELL', '100', '1'); // #3 BTC
+    h.limit(4, 'BUY', '100', '1'); // #4 BTC prints 100
+    expect(h.engine.lastTradePrice('BTC-PERP')).toBe('100');
+    expect(h.engine.lastTradePrice('ETH-PERP')).toBeUndefined();
+    expect(h.engine.order(2)?.status).toBe('PENDING_TRIGGER');
+    h.limit(5, 'BUY', '99', '1', { ...eth, timeInForce: 'DAY' }); // #5
+    h.limit(5, 'BUY', '99', '1', { timeInForce: 'DAY' }); // #6
+    const ev = h.sessionEnd();
+    expect(brief(ev)).toEqual([
+      'session_end 2',
+      'order #5 EXPIRED 0/0/1 SESSION_END',
+      'order #6 EXPIRED 0/0/1 SESSION_END',
+      'book BUY 99 0',
+      'book BUY 99 0',
+    ]);
+    expect(ev.filter((e) => e.type === 'book').map((e) => (e as { symbol: string }).symbol)).toEqual([
+      'ETH-PERP',
+      'BTC-PERP',
+    ]);
+  });
+
+  test('an amended pending stop-limit triggers with its new price', () => {
+    const h = btc();
+    print(h, '100');
+    h.limit(3, 'SELL', '101', '1'); // #3
+    h.limit(3, 'SELL', '102', '1'); // #4
+    h.stopLimit(1, 'BUY', '101', '101', '2'); // #5
+    h.amend(1, 5, { price: '102' });
+    const ev = h.limit(2, 'BUY', '101', '0.5'); // prints 101: #5 triggers with limit 102
+    expect(trades(ev).map((t) => `${t.takerOrderId}@${t.price}x${t.quantity}`)).toEqual([
+      '6@101x0.5',
+      '5@101x0.5',
+      '5@102x1',
+    ]);
+    expect(orders(ev).find((o) => o.orderId === 5)).toMatchObject({
+      status: 'PARTIALLY_FILLED',
+      price: '102',
+    });
   });
 });
