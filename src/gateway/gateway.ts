@@ -766,7 +766,13 @@ export class Gateway {
         const cmd = commands[c]!;
         const start = i;
         while (i < events.length && events[i]!.seq === cmd.seq) i++;
-        this.route(cmd.seq, cmd.ts, events, start, i);
+        try {
+          this.route(cmd.seq, cmd.ts, events, start, i);
+        } catch (e) {
+          // One command's routing failing must not cost the rest of the batch their replies.
+          this.log.error({ err: e, seq: cmd.seq }, 'routing a released command failed');
+          this.dropPendingUpTo(cmd.seq);
+        }
         if (c === 0) this.metrics.releaseLatency.observeUs(now - cmd.ts);
       }
       if (this.deferred.length > 0) {
@@ -874,7 +880,12 @@ export class Gateway {
         for (const s of v.subscribers) this.out(s, msg);
       }
     }
-    const p = this.pending[this.pendingHead];
+    let p = this.pending[this.pendingHead];
+    if (p !== undefined && p.seq < seq) {
+      // A reply whose command went by unmatched (a bug): answer it rather than block every later reply.
+      this.dropPendingUpTo(seq - 1);
+      p = this.pending[this.pendingHead];
+    }
     if (p !== undefined && p.seq === seq) {
       this.pending[this.pendingHead++] = undefined as unknown as Pending;
       if (this.pendingHead > 1024 && this.pendingHead * 2 > this.pending.length) {
@@ -1049,6 +1060,19 @@ export class Gateway {
       `{"id":${p.idJson},"result":{"order":${orderJson(order)},"fills":${fillsJson(fills)},"seq":${seq},"ts":${ts}},"usIn":${p.usIn},"usOut":${this.clock.nowMicros()}}`,
     );
     this.metrics.ackLatency.observeUs(this.clock.nowMicros() - p.usIn);
+  }
+
+  /** Answers INTERNAL_ERROR to every waiting reply with seq <= `seq`. */
+  private dropPendingUpTo(seq: number): void {
+    while (this.pendingHead < this.pending.length && this.pending[this.pendingHead]!.seq <= seq) {
+      const p = this.pending[this.pendingHead]!;
+      this.pending[this.pendingHead++] = undefined as unknown as Pending;
+      if (!p.session.closed) {
+        this.error(p.session, p.idJson, 'INTERNAL_ERROR', 'internal error; query the order', p.usIn, {
+          seq: p.seq,
+        });
+      }
+    }
   }
 
   /** Called when the batcher gave up: answer everything still waiting with UNAVAILABLE. */
