@@ -21,6 +21,8 @@
  * Decimal values stay strings all the way (never parsed into JS numbers); ids become integers.
  */
 
+import { pathToFileURL } from 'node:url';
+
 const ROUTE_OF: Record<string, string> = {
   'user:create': 'users',
   'account:open': 'accounts',
@@ -60,20 +62,31 @@ export function bodyFromFlags(args: string[]): Record<string, unknown> {
   return body;
 }
 
-async function main(argv: string[]): Promise<number> {
+export interface CliIo {
+  env: NodeJS.ProcessEnv;
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+const processIo: CliIo = {
+  env: process.env,
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+};
+
+/** Runs one CLI command; resolves with the exit code. */
+export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
   const [command, ...rest] = argv;
-  const base = process.env.ADMIN_URL ?? 'http://127.0.0.1:8081';
-  const token = process.env.ADMIN_TOKEN;
+  const base = io.env.ADMIN_URL ?? 'http://127.0.0.1:8081';
+  const token = io.env.ADMIN_TOKEN;
   if (command === undefined || command === '--help' || command === 'help') {
-    process.stdout.write(
+    io.out(
       `usage: cli <command> [--flag value ...]; commands: ${[...Object.keys(ROUTE_OF), 'key:create', 'key:revoke', 'get'].join(', ')}\n`,
     );
     return command === undefined ? 2 : 0;
   }
   if (!token) {
-    process.stderr.write(
-      'ADMIN_TOKEN is not set (the server logs a generated one at start when it has none)\n',
-    );
+    io.err('ADMIN_TOKEN is not set (the server logs a generated one at start when it has none)\n');
     return 2;
   }
   let method = 'POST';
@@ -92,7 +105,7 @@ async function main(argv: string[]): Promise<number> {
   } else {
     const route = ROUTE_OF[command];
     if (route === undefined) {
-      process.stderr.write(`unknown command "${command}"\n`);
+      io.err(`unknown command "${command}"\n`);
       return 2;
     }
     path = `/v1/${route}`;
@@ -105,16 +118,17 @@ async function main(argv: string[]): Promise<number> {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
-  process.stdout.write(`${text}\n`);
-  if (command === 'key:create' && res.ok)
-    process.stderr.write('The secret above is shown once: store it now.\n');
+  io.out(`${text}\n`);
+  if (command === 'key:create' && res.ok) io.err('The secret above is shown once: store it now.\n');
   return res.ok ? 0 : 1;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(1);
-  },
-);
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  runCli(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -420,7 +420,8 @@ export class ExchangeClient {
     this.attempt++;
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
-      this.reconnectOnce().catch(() => {
+      this.reconnectOnce().catch((e: unknown) => {
+        this.emit('error', e);
         if (!this.closedByUser) this.scheduleReconnect();
       });
     }, delay);
