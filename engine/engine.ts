@@ -456,7 +456,8 @@ export class Engine implements EngineApi, MatchSink {
     if (priceTicks === order.priceTicks && quantityLots === order.quantityLots) {
       return this.reject(cmd, 'AMEND_NO_CHANGE', order.id, order.clientOrderId);
     }
-    if (quantityLots <= order.filledLots)
+    // Quantity is the new total: what is already filled or cancelled (a reduce-only clip) stays counted in it.
+    if (quantityLots <= order.filledLots + order.cancelledLots)
       return this.reject(cmd, 'AMEND_BELOW_FILLED', order.id, order.clientOrderId);
     const resting = order.level !== null;
     const repriced = priceTicks !== order.priceTicks;
@@ -473,7 +474,7 @@ export class Engine implements EngineApi, MatchSink {
     }
     this.touch(order);
     order.updatedAt = this.ts;
-    const newRemaining = quantityLots - order.filledLots;
+    const newRemaining = quantityLots - order.filledLots - order.cancelledLots;
     if (resting && !repriced && quantityLots < order.quantityLots) {
       // A pure decrease keeps the order's place in the queue.
       const level = order.level!;
