@@ -84,6 +84,10 @@ interface Pending {
 interface Deferred {
   seq: number;
   run: () => void;
+  /** Who waits, so a dead batcher can still answer them. */
+  session: Session;
+  idJson: string;
+  usIn: number;
 }
 
 /** Public market data needs no login; `subscribe` checks auth itself for the private channel. */
@@ -157,6 +161,8 @@ export class Gateway {
   private readonly keys: KeyStore;
   /** Whether new commands are taken (false while recovering and after shutdown began). */
   open = false;
+  /** The batcher gave up: nothing more will be released. */
+  private failed = false;
 
   constructor(deps: GatewayDeps) {
     this.engine = deps.engine;
@@ -521,7 +527,7 @@ export class Gateway {
 
   private query(s: Session, idJson: string, acc: number, m: Method, params: unknown, usIn: number): void {
     const v = this.view(acc);
-    this.defer(Math.max(this.engine.lastSeq, v.seedSeq), () => {
+    this.defer(s, idJson, usIn, Math.max(this.engine.lastSeq, v.seedSeq), () => {
       const seq = this.sequencer.releasedSeq;
       switch (m) {
         case 'open_orders':
@@ -616,7 +622,7 @@ export class Gateway {
         throw new Refusal('UNAUTHENTICATED', 'the private channel needs an authenticated connection');
       const acc = this.account(s, p.accountId);
       const v = this.view(acc);
-      this.defer(v.seedSeq, () => {
+      this.defer(s, idJson, usIn, v.seedSeq, () => {
         if (s.closed) return;
         this.reply(s, idJson, JSON.stringify({ channel: 'private', accountId: acc }), usIn);
         const missed = p.fromSeq !== undefined && p.epoch === this.epoch ? v.since(p.fromSeq) : undefined;
@@ -743,9 +749,11 @@ export class Gateway {
   }
 
   /** Runs `run` once `seq` is released (at once if it is). */
-  private defer(seq: number, run: () => void): void {
+  private defer(session: Session, idJson: string, usIn: number, seq: number, run: () => void): void {
     if (seq <= this.sequencer.releasedSeq) run();
-    else this.deferred.push({ seq, run });
+    else if (this.failed)
+      this.error(session, idJson, 'UNAVAILABLE', 'the server stopped taking commands', usIn);
+    else this.deferred.push({ seq, run, session, idJson, usIn });
   }
 
   // ---- released batches --------------------------------------------------------------------------------
@@ -1077,6 +1085,8 @@ export class Gateway {
 
   /** Called when the batcher gave up: answer everything still waiting with UNAVAILABLE. */
   failPending(): void {
+    // What is not released now never will be: later queries that would wait for it are refused at once.
+    this.failed = true;
     for (let k = this.pendingHead; k < this.pending.length; k++) {
       const p = this.pending[k]!;
       if (!p.session.closed)
@@ -1084,6 +1094,11 @@ export class Gateway {
     }
     this.pending = [];
     this.pendingHead = 0;
+    for (const d of this.deferred) {
+      if (!d.session.closed)
+        this.error(d.session, d.idJson, 'UNAVAILABLE', 'the server stopped taking commands', d.usIn);
+    }
+    this.deferred = [];
     this.flush();
   }
 }

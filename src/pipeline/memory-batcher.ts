@@ -16,6 +16,8 @@ export interface MemoryBatcherOptions {
   maxCommands?: number;
   /** Keep released batches (tests read them back). */
   keep?: boolean;
+  /** false: hold every batch until flush() (tests of what clients see before output commit). Default true. */
+  autoRelease?: boolean;
 }
 
 export class MemoryBatcher implements OutputBatcher {
@@ -29,11 +31,15 @@ export class MemoryBatcher implements OutputBatcher {
   private readonly maxCommands: number;
   readonly kept: Batch[] = [];
   private readonly keep: boolean;
+  /** false: batches wait for flush() (tests of output commit). */
+  autoRelease: boolean;
+  private dead = false;
 
   constructor(options: MemoryBatcherOptions = {}) {
     this.mode = options.mode ?? 'fast';
     this.maxCommands = options.maxCommands ?? 4096;
     this.keep = options.keep ?? false;
+    this.autoRelease = options.autoRelease ?? true;
   }
 
   get releasedSeq(): number {
@@ -46,8 +52,10 @@ export class MemoryBatcher implements OutputBatcher {
   }
 
   push(command: Command, events: EngineEvent[]): void {
+    if (this.dead) throw new Error('output batcher stopped');
     this.commands.push(command);
     for (let i = 0; i < events.length; i++) this.events.push(events[i]!);
+    if (!this.autoRelease) return;
     if (this.commands.length >= this.maxCommands) this.release();
     else if (!this.scheduled) {
       this.scheduled = true;
@@ -63,17 +71,20 @@ export class MemoryBatcher implements OutputBatcher {
     this.fatalListeners.push(listener);
   }
 
-  /** Test hook: behave as if the queue had failed for good. */
+  /** Test hook: behave as if the queue had failed for good (what is pending is never released). */
   fail(error: Error): void {
+    this.dead = true;
+    this.commands = [];
+    this.events = [];
     for (const l of this.fatalListeners) l(error);
   }
 
   async flush(): Promise<void> {
-    this.release();
+    if (!this.dead) this.release();
   }
 
   async close(): Promise<void> {
-    this.release();
+    if (!this.dead) this.release();
   }
 
   private release(): void {

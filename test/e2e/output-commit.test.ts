@@ -1,0 +1,85 @@
+/**
+ * Output commit at the gateway: nothing the engine decided reaches any client before its batch is released;
+ * and when the queue fails for good, waiting requests are answered UNAVAILABLE and /health says so.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryBatcher } from '../../src/pipeline/memory-batcher.js';
+import type { ExchangeServer } from '../../src/server.js';
+import { createInstrument, createTrader, RawClient, startServer, type Trader } from './helpers.js';
+
+const SYM = 'BTC-PERP';
+
+describe('output commit', () => {
+  let server: ExchangeServer;
+  let batcher: MemoryBatcher;
+  let alice: Trader;
+  beforeAll(async () => {
+    batcher = new MemoryBatcher({ mode: 'durable' });
+    server = await startServer({}, { batcher });
+    await createInstrument(server);
+    alice = await createTrader(server, 'alice');
+  });
+  afterAll(async () => server.stop());
+
+  it('holds acks, book deltas and query answers until the batch is released', async () => {
+    const a = await RawClient.connect(server);
+    await a.auth(alice);
+    const w = await RawClient.connect(server);
+    await w.call('subscribe', { channel: `book.${SYM}` });
+    await w.next((m) => m.type === 'snapshot');
+
+    batcher.autoRelease = false;
+    const ack = a.call('place', {
+      symbol: SYM,
+      side: 'BUY',
+      orderType: 'LIMIT',
+      price: '100',
+      quantity: '1',
+    });
+    const orders = a.call('open_orders');
+    const ping = await a.call('ping'); // the connection is alive and answering
+    expect(ping.result.serverTime).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(server.engine.lastSeq).toBeGreaterThan(server.sequencer.releasedSeq); // the engine has decided...
+    expect(a.messages.filter((m) => m.result?.order)).toEqual([]); // ...but nobody has been told
+    expect(w.stream(`book.${SYM}`).filter((m) => m.type === 'delta')).toEqual([]);
+
+    await batcher.flush();
+    expect((await ack).result.order.status).toBe('NEW');
+    expect((await orders).result.orders).toHaveLength(1); // the query waited for the place before it
+    const delta = await w.next((m) => m.type === 'delta');
+    expect(delta.bids).toEqual([['100', '1']]);
+    batcher.autoRelease = true;
+    a.close();
+    w.close();
+  });
+
+  it('answers UNAVAILABLE and reports unhealthy when the queue fails for good', async () => {
+    const a = await RawClient.connect(server);
+    await a.auth(alice);
+    batcher.autoRelease = false;
+    const held = a.call('place', {
+      symbol: SYM,
+      side: 'BUY',
+      orderType: 'LIMIT',
+      price: '99',
+      quantity: '1',
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    batcher.fail(new Error('redis is gone'));
+    expect((await held).error.code).toBe('UNAVAILABLE');
+    const next = await a.call('place', {
+      symbol: SYM,
+      side: 'BUY',
+      orderType: 'LIMIT',
+      price: '98',
+      quantity: '1',
+    });
+    expect(next.error.code).toBe('UNAVAILABLE');
+    expect((await a.call('open_orders')).error.code).toBe('UNAVAILABLE');
+    const h = await fetch(`http://127.0.0.1:${server.port}/health`);
+    expect(h.status).toBe(503);
+    expect(await h.json()).toMatchObject({ status: 'queue_unreachable', error: 'redis is gone' });
+    a.close();
+  });
+});
