@@ -1,6 +1,6 @@
 /** Amend, cancel, cancel-all, self-trade prevention, order state fields and L2 deltas. */
 import { describe, expect, test } from 'vitest';
-import { BTC, brief, btc, type Harness, ofType, orders, trades } from './harness.js';
+import { BTC, brief, btc, Harness, ofType, orders, trades } from './harness.js';
 
 /** Account 9 sells `quantity` at `price` and returns the maker order ids in the order they filled. */
 function makersHit(h: Harness, price: string, quantity: string): number[] {
@@ -107,6 +107,32 @@ describe('amend', () => {
     expect(brief(h.amend(2, 1, { quantity: '2' }))).toEqual(['rejected amend_order UNKNOWN_ORDER']);
     expect(brief(h.amend(2, 'c', { quantity: '2' }))).toEqual(['rejected amend_order UNKNOWN_ORDER']);
     expect(brief(h.amend(1, 'c', { quantity: '2' }))).toEqual(['order #1 NEW 0/2/0', 'book BUY 100 2']);
+  });
+
+  test('risk on: an order the risk core clipped counts its cancelled part in the new total', () => {
+    const h = new Harness({ risk: true });
+    h.run(BTC);
+    h.run({ type: 'create_user', name: 't', email: null });
+    for (const accountId of [1, 2]) {
+      h.run({
+        type: 'open_account',
+        userId: 1,
+        currency: 'USD',
+        maxLeverage: '100',
+        marginEnabled: true,
+        autoLiquidation: true,
+      });
+      h.run({ type: 'deposit', accountId, amount: '100000' });
+    }
+    h.limit(2, 'SELL', '100', '1');
+    h.limit(1, 'BUY', '100', '1'); // account 1 is long 1
+    // a reduce-only sell of 3 is clipped to the position: 1 live, 2 cancelled at once
+    expect(brief(orders(h.limit(1, 'SELL', '200', '3', { reduceOnly: true })))).toEqual([
+      'order #3 NEW 0/1/2',
+    ]);
+    expect(brief(h.amend(1, 3, { quantity: '2' }))).toEqual(['rejected amend_order AMEND_BELOW_FILLED']);
+    const ev = orders(h.amend(1, 3, { quantity: '2.5' }));
+    expect(brief(ev)).toEqual(['order #3 NEW 0/0.5/2']); // keeps its place: a decrease
   });
 
   test('amend of a pending stop-limit: it stays pending with its new price and quantity', () => {

@@ -194,9 +194,9 @@ function resolve(a: Abstract, engine: Engine): CommandBody {
  * engine fed the same commands from the start, and (from the middle of the stream on) a third restored from
  * a snapshot of the first, must emit identical events and end with the identical state hash.
  */
-function runStream(stream: Abstract[]): Checker {
-  const a = new Engine({ risk: false });
-  const b = new Engine({ risk: false });
+function runStream(stream: Abstract[], risk = false): Checker {
+  const a = new Engine({ risk });
+  const b = new Engine({ risk });
   let c: Engine | null = null;
   const checker = new Checker(SYMBOL);
   let ts = 1_700_000_000_000_000;
@@ -217,10 +217,25 @@ function runStream(stream: Abstract[]): Checker {
     return outA;
   };
   apply(INSTRUMENT);
+  if (risk) {
+    // funded margin accounts 1..ACCOUNTS (small enough that some orders are refused for margin)
+    apply({ type: 'create_user', name: 'prop', email: null });
+    for (let i = 1; i <= ACCOUNTS; i++) {
+      apply({
+        type: 'open_account',
+        userId: 1,
+        currency: 'USD',
+        maxLeverage: '100',
+        marginEnabled: true,
+        autoLiquidation: true,
+      });
+      apply({ type: 'deposit', accountId: i, amount: '5000' });
+    }
+  }
   const half = stream.length >> 1;
   for (let i = 0; i < stream.length; i++) {
     if (i === half) {
-      c = restoreEngine(snapshotEngine(a), { risk: false });
+      c = restoreEngine(snapshotEngine(a), { risk });
       expect(c.stateHash()).toBe(a.stateHash());
     }
     const x = stream[i];
@@ -269,6 +284,15 @@ describe('random command streams', () => {
         runStream(stream);
       }),
       { numRuns: 12 },
+    );
+  });
+
+  test('the same with the risk core on: margin refusals and reduce-only clipping keep the invariants', () => {
+    fc.assert(
+      fc.property(fc.array(abstractCommand, { minLength: 200, maxLength: 400 }), (stream) => {
+        runStream(stream, true);
+      }),
+      { numRuns: 25 },
     );
   });
 
