@@ -14,7 +14,7 @@ import { admin, createInstrument, createTrader, startServer, type Trader } from 
 
 const SYM = 'BTC-PERP';
 
-function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
+function until(cond: () => boolean, timeoutMs = 15_000): Promise<void> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const t = setInterval(() => {

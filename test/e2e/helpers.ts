@@ -143,7 +143,7 @@ export class RawClient {
   }
 
   /** The first message (already received or future) matching `pred`. */
-  next(pred: (m: Json) => boolean, timeoutMs = 5000): Promise<Json> {
+  next(pred: (m: Json) => boolean, timeoutMs = 15_000): Promise<Json> {
     const found = this.messages.find(pred);
     if (found) return Promise.resolve(found);
     return new Promise((resolve, reject) => {

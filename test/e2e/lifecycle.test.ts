@@ -253,7 +253,7 @@ describe('order life cycle end to end', () => {
     await a.waitClosed();
     const a2 = await RawClient.connect(server);
     await a2.auth(alice);
-    for (let i = 0; i < 50; i++) {
+    for (let i = 0; i < 500; i++) {
       const st = await a2.call('order_status', { orderId: p.result.order.orderId });
       if (st.result?.order.status === 'CANCELLED') break;
       await new Promise((r) => setTimeout(r, 20));
