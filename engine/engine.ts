@@ -21,8 +21,9 @@
  *   ends REJECTED with that reason too, although it was acknowledged PENDING_TRIGGER before.
  * - Self-trade prevention is "expire taker". A post-only order that would cross its own account's order is
  *   refused POST_ONLY_WOULD_TAKE (it would take, STP or not).
- * - Amend: the new quantity is the total and must stay above the filled quantity (equal is
- *   AMEND_BELOW_FILLED: cancel instead). A stop's trigger rank is its order id; an amend does not change it.
+ * - Amend: the new quantity is the total and must stay above filled + cancelled (cancelled is non-zero on a
+ *   live order only when the risk core clipped a reduce-only order); equal is AMEND_BELOW_FILLED: cancel
+ *   instead. A stop's trigger rank is its order id; an amend does not change it.
  * - Only live orders are kept: cancelling or amending a final order, like another account's, is UNKNOWN_ORDER.
  * - L2: one `book` event per (side, price) a command changed, with the final quantity; none for a level that
  *   did not change.
