@@ -40,6 +40,7 @@ import type {
   PlaceOrder,
   SessionEnd,
 } from './commands.js';
+import { OrderDirectory } from './directory.js';
 import type { CancelReason, OrderType, RejectReason, Side, TimeInForce } from './enums.js';
 import type {
   AccountState,
@@ -124,7 +125,7 @@ export class Engine implements EngineApi, MatchSink {
   readonly markets = new Map<string, Market>();
   readonly users = new Map<number, UserState>();
   /** Every live order by id. */
-  readonly orders = new Map<number, Order>();
+  readonly orders = new OrderDirectory();
   readonly owners = new Map<number, Owner>();
   /** Live DAY orders, expired by session_end. */
   readonly dayOrders = new Set<Order>();
@@ -137,10 +138,15 @@ export class Engine implements EngineApi, MatchSink {
   nextTradeId = 1;
 
   // per-command change tracking (state events are coalesced per command)
-  private dirtyOrders: Order[] = [];
-  private dirtyLevels: Level[] = [];
-  private dirtyLevelSides: BookSide[] = [];
-  private dirtyLevelMarkets: Market[] = [];
+  // Filled up to a count and cleared slot by slot: truncating an array (`length = 0`) is a runtime call.
+  private readonly dirtyOrders: Array<Order | null> = [];
+  private dirtyOrderCount = 0;
+  private readonly dirtyLevels: Array<Level | null> = [];
+  private readonly dirtyLevelSides: Array<BookSide | null> = [];
+  private readonly dirtyLevelMarkets: Array<Market | null> = [];
+  private dirtyLevelCount = 0;
+  /** Markets by instrument id (engine-created ones; a restored engine falls back to `markets`). */
+  private readonly marketById: Array<Market | undefined> = [];
   /** Per book side, the prices already reported empty in this command (cleared after each flush). */
   private readonly goneLevels = new Map<BookSide, Set<number>>();
   private readonly goneUsed: Set<number>[] = [];
@@ -321,7 +327,9 @@ export class Engine implements EngineApi, MatchSink {
       return;
     }
     this.nextInstrumentId++;
-    this.markets.set(ins.symbol, { instrument: ins, book: new OrderBook(), stops: new StopBook() });
+    const market: Market = { instrument: ins, book: new OrderBook(), stops: new StopBook() };
+    this.markets.set(ins.symbol, market);
+    this.marketById[ins.id] = market;
     this.out.push({ type: 'instrument_created', seq: this.seq, ts: this.ts, ...ins.spec });
   }
 
@@ -440,7 +448,7 @@ export class Engine implements EngineApi, MatchSink {
     const order = this.findOwned(cmd);
     if (order === undefined) return;
     const ins = order.instrument;
-    const market = this.markets.get(ins.symbol)!;
+    const market = this.marketOf(ins);
     let priceTicks = order.priceTicks;
     if (cmd.price !== undefined) {
       if (order.priceTicks === 0) return this.reject(cmd, 'UNEXPECTED_PRICE', order.id, order.clientOrderId);
@@ -653,7 +661,7 @@ export class Engine implements EngineApi, MatchSink {
 
   /** Removes a live order from wherever it waits (book or stop book). */
   private takeOut(order: Order): void {
-    const market = this.markets.get(order.instrument.symbol)!;
+    const market = this.marketOf(order.instrument);
     if (order.level !== null) {
       const side = market.book.sideOf(order.side);
       const level = side.remove(order);
@@ -700,20 +708,26 @@ export class Engine implements EngineApi, MatchSink {
     if (order.tif === 'DAY') this.dayOrders.delete(order);
   }
 
+  private marketOf(ins: Instrument): Market {
+    const m = this.marketById[ins.id];
+    return m !== undefined ? m : this.markets.get(ins.symbol)!;
+  }
+
   /** Lists an order for a state event at the end of this command (F_DIRTY is cleared when it is emitted). */
   touch(order: Order): void {
     if ((order.flags & F_DIRTY) === 0) {
       order.flags |= F_DIRTY;
-      this.dirtyOrders.push(order);
+      this.dirtyOrders[this.dirtyOrderCount++] = order;
     }
   }
 
   private touchLevel(side: BookSide, level: Level, market: Market): void {
     if (level.dirtySeq !== this.seq) {
       level.dirtySeq = this.seq;
-      this.dirtyLevels.push(level);
-      this.dirtyLevelSides.push(side);
-      this.dirtyLevelMarkets.push(market);
+      const n = this.dirtyLevelCount++;
+      this.dirtyLevels[n] = level;
+      this.dirtyLevelSides[n] = side;
+      this.dirtyLevelMarkets[n] = market;
     }
   }
 
@@ -722,21 +736,30 @@ export class Engine implements EngineApi, MatchSink {
     const seq = this.seq;
     const ts = this.ts;
     if (this.risk !== null) this.risk.endCommand();
-    const orders = this.dirtyOrders;
-    if (orders.length > 0) {
-      for (let i = 0; i < orders.length; i++) {
-        const o = orders[i];
+    const nOrders = this.dirtyOrderCount;
+    if (nOrders > 0) {
+      const orders = this.dirtyOrders;
+      for (let i = 0; i < nOrders; i++) {
+        const o = orders[i]!;
+        orders[i] = null;
         o.flags &= ~F_DIRTY;
         out.push(o.toEvent(seq, ts));
       }
-      orders.length = 0;
+      this.dirtyOrderCount = 0;
     }
     if (this.risk !== null) this.risk.emitState(out);
-    const levels = this.dirtyLevels;
-    if (levels.length > 0) {
-      for (let i = 0; i < levels.length; i++) {
-        const level = levels[i];
-        const side = this.dirtyLevelSides[i];
+    const nLevels = this.dirtyLevelCount;
+    if (nLevels > 0) {
+      const levels = this.dirtyLevels;
+      const sides = this.dirtyLevelSides;
+      const markets = this.dirtyLevelMarkets;
+      for (let i = 0; i < nLevels; i++) {
+        const level = levels[i]!;
+        const side = sides[i]!;
+        const market = markets[i]!;
+        levels[i] = null;
+        sides[i] = null;
+        markets[i] = null;
         if (level.count === 0) {
           // The level emptied. If its price was re-created by this command (a Level is a new object then),
           // that level reports the price; if it emptied more than once, report "0" once.
@@ -750,7 +773,7 @@ export class Engine implements EngineApi, MatchSink {
           if (prices.size === 0) this.goneUsed.push(prices);
           prices.add(level.priceTicks);
         }
-        const ins = this.dirtyLevelMarkets[i].instrument;
+        const ins = market.instrument;
         out.push({
           type: 'book',
           seq,
@@ -766,9 +789,7 @@ export class Engine implements EngineApi, MatchSink {
         for (let i = 0; i < used.length; i++) used[i].clear();
         used.length = 0;
       }
-      levels.length = 0;
-      this.dirtyLevelSides.length = 0;
-      this.dirtyLevelMarkets.length = 0;
+      this.dirtyLevelCount = 0;
     }
   }
 
