@@ -276,7 +276,8 @@ function startWorkers(o: Options, databaseUrl: string, queueName: string) {
         MIGRATE: '0',
         LOG_LEVEL: 'warn',
       },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      // The workers' logs (warnings and errors only) go to stderr; stdout belongs to the dispatcher.
+      stdio: ['ignore', 2, 2],
     });
     children.push(child);
   }

@@ -106,7 +106,7 @@ describe('pipeline', () => {
     expect(await dumpDatabase(db.pool)).toEqual(await dumpDatabase(reference.pool));
   });
 
-  it('a worker killed (SIGKILL) in the middle of a job: the job runs again, nothing lost or doubled', async () => {
+  it('a worker killed (SIGKILL) in the middle of a job, its batch written but not acked: the job runs again, nothing lost or doubled', async () => {
     const { db, q } = await fresh('exch_pipe_kill');
     await q.add(batches);
     const child = spawn(
@@ -125,7 +125,7 @@ describe('pipeline', () => {
       child.stdout.on('data', (d: Buffer) => d.toString().includes('hanging') && resolve());
       child.once('exit', (code) => reject(new Error(`worker child exited early (${code})`)));
     });
-    // The child is inside a job's transaction, rows written but not committed: kill it there.
+    // The child has written its first batch but not told BullMQ: kill it there.
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     const survivor = q.worker(db.url);

@@ -1,7 +1,8 @@
 /**
  * A persistence worker in its own process, for the test that kills one with SIGKILL in the middle of a job.
- * With HANG_AFTER=<table>, it stops dead (never commits, never answers) right after writing that table's
- * rows of its first job, and says "hanging" on stdout: the parent then kills it at exactly that point.
+ * With HANG_AFTER=<table>, it stops dead right after the statement that writes that table's rows of its
+ * first job has run (the batch is committed, the job not acknowledged), and says "hanging" on stdout: the
+ * parent then kills it at exactly that point, and the job must run again without doubling anything.
  */
 import { Redis } from 'ioredis';
 import type { Interceptor } from 'slonik';
