@@ -187,7 +187,12 @@ export interface BookEvent extends EventStamp {
   quantity: Decimal;
 }
 
-/** A command refused as a whole (place_order refusals are `order` events with status REJECTED instead). */
+/**
+ * A command refused as a whole. A place_order whose input is malformed (bad price, unknown instrument or
+ * account...) is refused this way and uses no order id; one refused after it became an order (duplicate
+ * client order id, post-only would take, FOK not fillable, no liquidity, a risk check) is an `order` event
+ * with status REJECTED and its `rejectionReason` instead.
+ */
 export interface RejectedEvent extends EventStamp {
   type: 'rejected';
   command: CommandType;

@@ -109,13 +109,21 @@ export function admitAmend(
 ): RejectReason | null {
   const account = core.accounts.get(order.accountId)!;
   if (account.status !== 'ACTIVE') return 'ACCOUNT_NOT_ACTIVE';
+  const newRemaining = quantityLots - order.filledLots - order.cancelledLots;
+  if (order.reduceOnly && newRemaining > order.remainingLots) {
+    // An increase must still fit what the position (less the other reduce-only orders) can absorb.
+    const position = account.positions.get(order.instrument.id);
+    if (position === undefined || position.lots === 0) return 'REDUCE_ONLY_NO_POSITION';
+    if (newRemaining > Math.abs(position.lots) - pendingLots(core, order, true))
+      return 'REDUCE_ONLY_WOULD_INCREASE';
+  }
   const savedPrice = order.priceTicks;
   const savedQty = order.quantityLots;
   const savedRemaining = order.remainingLots;
   const savedReserveTicks = order.reserveTicks;
   order.priceTicks = priceTicks;
   order.quantityLots = quantityLots;
-  order.remainingLots = quantityLots - order.filledLots - order.cancelledLots;
+  order.remainingLots = newRemaining;
   if (order.priceTicks > 0) order.reserveTicks = priceTicks;
   const required = reservation(core, order);
   order.priceTicks = savedPrice;

@@ -227,3 +227,17 @@ describe('mark price, margin calls and liquidation', () => {
     expect(lastPosition(h, 1)).toMatchObject({ status: 'CLOSED', realizedPnl: '-6' });
   });
 });
+
+describe('amend of a reduce-only order', () => {
+  test('may not lift it past what the position can absorb', () => {
+    const h = riskSetup(['100000', '100000']);
+    h.limit(2, 'SELL', '100', '1', { leverage: '10' });
+    h.limit(1, 'BUY', '100', '1', { leverage: '10' }); // long 1
+    const placed = ofType(h.limit(1, 'SELL', '110', '3', { reduceOnly: true }), 'order')[0]; // 1 live, 2 clipped
+    const refused = h.run({ type: 'amend_order', accountId: 1, orderId: placed.orderId, quantity: '5' });
+    expect(ofType(refused, 'rejected')[0]).toMatchObject({ reason: 'REDUCE_ONLY_WOULD_INCREASE' });
+    // a decrease that keeps it within the position is fine
+    const ok = h.run({ type: 'amend_order', accountId: 1, orderId: placed.orderId, quantity: '2.5' });
+    expect(ofType(ok, 'order')[0]).toMatchObject({ remainingQuantity: '0.5', cancelledQuantity: '2' });
+  });
+});
