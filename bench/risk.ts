@@ -25,6 +25,7 @@ import {
   round1,
 } from './lib/flow-metrics.js';
 import { forceGc } from './lib/gc.js';
+import { countInstructions, valgrindAvailable } from './lib/instructions.js';
 import type { Plot } from './lib/plot.js';
 import { status } from './lib/progress.js';
 import { interleave } from './lib/repeat.js';
@@ -32,6 +33,7 @@ import { roundSpread } from './lib/stats.js';
 
 /** Issue #3's target. */
 const TARGET_RISK_ON_OPS_PER_SEC = 1_000_000;
+const INSTRUCTION_WARM_OPS = 20_000;
 
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const flags = new Flags(args);
@@ -41,6 +43,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const deposit = flags.str('deposit', '1000000');
   const leverage = flags.str('leverage', '10');
   const chunk = flags.int('chunk', 10_000, 1);
+  // Opt-in (slow): instructions per op under callgrind, which a busy machine cannot skew.
+  const instructionOps = flags.int('instructions', 0, 0);
   flags.done();
 
   status(`risk: generating the flow: ${describeFlow(params)}`);
@@ -94,6 +98,26 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     runEngineLatency(s, prepared[mode].cmds, flow, lat[mode].byKind, lat[mode].all);
   }
 
+  let instructions: Record<string, unknown> | null = null;
+  if (instructionOps > 0) {
+    if (!valgrindAvailable()) throw new Error('--instructions needs valgrind on PATH');
+    status(
+      `risk: counting instructions under callgrind for ${instructionOps.toLocaleString('en-US')} ops (slow)`,
+    );
+    const counts = await countInstructions(params, INSTRUCTION_WARM_OPS, instructionOps, [
+      'engine',
+      'engine-risk',
+    ]);
+    const offI = counts.find((c) => c.book === 'engine')?.instructionsPerOp ?? Number.NaN;
+    const onI = counts.find((c) => c.book === 'engine-risk')?.instructionsPerOp ?? Number.NaN;
+    instructions = {
+      riskOff: offI,
+      riskOn: onI,
+      onOverOff: round1(onI / offI),
+      basis: `ops ${INSTRUCTION_WARM_OPS.toLocaleString('en-US')}..${(INSTRUCTION_WARM_OPS + instructionOps).toLocaleString('en-US')} of the same flow after the earlier ones warmed the JIT (valgrind --tool=callgrind; the risk-on setup's deposits use the default --deposit and --leverage)`,
+    };
+  }
+
   const off = spreads.off;
   const on = spreads.on;
   const dryOn = prepared.on.dry;
@@ -117,6 +141,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     repeats,
     warmup: `${warmup} run(s) plus a dry run each`,
     flow: { ...flow.stats, seed: params.seed, ops: params.ops },
+    ...(instructions ? { instructionsPerOp: instructions } : {}),
     plots: [
       {
         id: 'latency',

@@ -15,8 +15,11 @@ import { type FlowParams, generateFlow, OP_CANCEL, OP_LIMIT, toEngineCommands, t
 import { openSession } from './engine-session.js';
 import { newPeerBook } from './peer.js';
 
+/** What runs under callgrind: the engine with the risk core off or on, or the peer. */
+export type CountedBook = 'engine' | 'engine-risk' | 'peer';
+
 export interface InstructionCount {
-  book: 'engine' | 'peer';
+  book: CountedBook;
   ops: number;
   warmOps: number;
   instructionsPerOp: number;
@@ -26,17 +29,18 @@ export function valgrindAvailable(): boolean {
   return spawnSync('valgrind', ['--version'], { encoding: 'utf8' }).status === 0;
 }
 
-/** Runs the four callgrind processes (two books x base/full), two at a time. */
+/** Runs two callgrind processes per book (base and full), the pair in parallel. */
 export async function countInstructions(
   params: FlowParams,
   warm: number,
   n: number,
+  books: readonly CountedBook[] = ['engine', 'peer'],
 ): Promise<InstructionCount[]> {
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-callgrind-'));
   try {
-    const run = (book: 'engine' | 'peer', applied: number) => callgrind(dir, book, params, warm + n, applied);
+    const run = (book: CountedBook, applied: number) => callgrind(dir, book, params, warm + n, applied);
     const out: InstructionCount[] = [];
-    for (const book of ['engine', 'peer'] as const) {
+    for (const book of books) {
       const [base, full] = await Promise.all([run(book, warm), run(book, warm + n)]);
       out.push({ book, ops: n, warmOps: warm, instructionsPerOp: Math.round((full - base) / n) });
     }
@@ -82,8 +86,14 @@ function callgrind(
 /** Child: build the flow for `params`, apply its first `applied` ops to the book, exit. */
 function child(book: string, params: FlowParams, applied: number): void {
   const flow = generateFlow(params);
-  if (book === 'engine') {
-    const opts = { risk: false, accounts: params.accounts, deposit: '0', leverage: '1' };
+  if (book === 'engine' || book === 'engine-risk') {
+    // Same account setup as the risk part's (bench/risk.ts defaults).
+    const opts = {
+      risk: book === 'engine-risk',
+      accounts: params.accounts,
+      deposit: '1000000',
+      leverage: '10',
+    };
     const s = openSession(opts);
     // A plain loop, like the peer's below: the cancels carry the placement counter as order id, which the
     // engine harness's dry run checks is the engine's numbering (its `cancelsRetargeted` is 0).
