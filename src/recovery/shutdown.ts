@@ -39,7 +39,8 @@ export async function finishShutdown(options: FinishShutdownOptions): Promise<Sh
   // Without the workers done, a snapshot at `seq` would be above the watermark: recovery would skip it.
   const snapshot =
     persisted && seq > 0 && (options.snapshot ?? true)
-      ? await takeSnapshot(options.engine, options.pool, options)
+      ? // order flow has stopped: hashing the live engine here pauses nobody, and spares the restart it
+        await takeSnapshot(options.engine, options.pool, { proveWithLiveHash: true, ...options })
       : null;
   return { seq, watermark, persisted, snapshot };
 }

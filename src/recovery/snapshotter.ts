@@ -10,7 +10,7 @@
  * snapshot at or below the watermark, so that is safe. Old snapshots are pruned (snapshot-store.ts).
  */
 import { Worker } from 'node:worker_threads';
-import type { DatabasePool } from 'slonik';
+import { type DatabasePool, sql } from 'slonik';
 import type { Engine } from '../../engine/engine.js';
 import { snapshotEngine } from '../../engine/snapshot.js';
 import { readWatermark } from '../../persistence/watermark.js';
@@ -21,7 +21,9 @@ import { processSnapshot } from './snapshot-worker.js';
 export interface SnapshotStats {
   seq: number;
   hash: string;
-  /** Time the engine thread spent serializing: the pause in order flow. */
+  /** Whether the restored copy was checked against the live engine's hash (checkpoint or live hash). */
+  proven: boolean;
+  /** Time the engine thread spent (checkpoint hash if any, serialization): the pause in order flow. */
   pauseMs: number;
   hashMs: number;
   compressMs: number;
@@ -33,6 +35,20 @@ export interface SnapshotStats {
 }
 
 export interface SnapshotOptions {
+  /**
+   * Issues a checkpoint command right before the snapshot and returns the state hash the engine emitted
+   * for it, e.g. `() => hashOf(sequencer.submit({ type: 'checkpoint' }))`. The snapshot is then taken at
+   * that very seq and its restored copy must hash the same, which proves the snapshot reproduces the live
+   * engine; a restart can then trust it without hashing it again (recover.ts, verifySnapshotHash 'auto').
+   * The checkpoint's hash runs on the engine thread and is part of the pause.
+   */
+  checkpoint?: () => string | null;
+  /**
+   * Without a checkpoint: hash the live engine here (on the engine thread) and record it in state_hashes
+   * at the snapshot's seq, for the same proof. Right for a final snapshot at shutdown, when order flow has
+   * stopped; default false.
+   */
+  proveWithLiveHash?: boolean;
   /** Hash and compress on a worker thread (default true). Off: inline, for tools and tests. */
   offThread?: boolean;
   /** Snapshots kept (pruning policy, snapshot-store.ts). Default 3. */
@@ -70,11 +86,24 @@ export async function takeSnapshot(
   options: SnapshotOptions = {},
 ): Promise<SnapshotStats> {
   const t0 = performance.now();
+  let liveHash = options.checkpoint?.() ?? null;
   const seq = engine.lastSeq;
   const bytes = snapshotEngine(engine);
+  if (liveHash === null && options.proveWithLiveHash) liveHash = engine.stateHash();
   const pauseMs = performance.now() - t0;
   const r = (options.offThread ?? true) ? await runWorker(bytes) : processSnapshot(bytes);
+  if (liveHash !== null && r.hash !== liveHash) {
+    throw new Error(
+      `snapshot at seq ${seq} does not reproduce the live engine (restored hash ${r.hash}, live ${liveHash}): not stored`,
+    );
+  }
   const t1 = performance.now();
+  if (liveHash !== null && options.checkpoint === undefined) {
+    // The proof a restart looks for (the checkpoint path gets its row from the workers instead).
+    await pool.query(sql.unsafe`
+      INSERT INTO state_hashes (seq, hash, ts) VALUES (${seq}, ${liveHash}, exch_us_to_ts(${engine.now}))
+      ON CONFLICT (seq) DO NOTHING`);
+  }
   await saveSnapshot(pool, seq, r.hash, r.compressed);
   const watermark = await readWatermark(pool);
   const pruned = await pruneSnapshots(pool, options.keep ?? 3, watermark);
@@ -82,6 +111,7 @@ export async function takeSnapshot(
   return {
     seq,
     hash: r.hash,
+    proven: liveHash !== null,
     pauseMs,
     hashMs: r.hashMs,
     compressMs: r.compressMs,

@@ -83,6 +83,10 @@ async function main(): Promise<void> {
     checkMs: 250,
     keep: 2,
     offThread: env.SNAPSHOT_OFF_THREAD !== '0',
+    checkpoint: () => {
+      const e = sequencer.submit({ type: 'checkpoint' }).events.find((x) => x.type === 'state_hash');
+      return e?.type === 'state_hash' ? e.hash : null;
+    },
     onError: (e) => process.stderr.write(`snapshot failed: ${e.message}\n`),
   });
   snapshotter.start();

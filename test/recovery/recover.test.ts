@@ -101,9 +101,13 @@ describe('recovery from the persisted journal', () => {
     const done = await finishShutdown({ engine: r.engine, pool: db.pool, timeoutMs: 5000, offThread: false });
     expect(done).toMatchObject({ persisted: true, seq: live.lastSeq });
     expect(done.snapshot?.seq).toBe(live.lastSeq);
+    expect(done.snapshot?.proven).toBe(true);
     const again = await recover({ pool: db.pool });
     expect(again.snapshotSeq).toBe(live.lastSeq);
     expect(again.replayed).toBe(0);
+    // proven against the live engine at shutdown: the restart does not hash it again
+    expect(again.snapshotVerified).toBe(false);
+    expect((await recover({ pool: db.pool, verifySnapshotHash: true })).snapshotVerified).toBe(true);
     expect(again.engine.stateHash()).toBe(live.stateHash());
   });
 
@@ -116,6 +120,23 @@ describe('recovery from the persisted journal', () => {
     expect(await pruneSnapshots(db.pool, 1, 10)).toBe(0);
     expect(Number(await db.pool.oneFirst(sql.unsafe`SELECT count(*) FROM engine_snapshots`))).toBe(1);
   });
+});
+
+test('a snapshot taken at a checkpoint is checked against the live hash before it is stored', async () => {
+  const db = await freshDb();
+  const { engine, batches } = generateStream(909, 300);
+  await writeBatches(db, batches);
+  const hash = engine.stateHash();
+  await expect(
+    takeSnapshot(engine, db.pool, { offThread: false, checkpoint: () => 'f'.repeat(64) }),
+  ).rejects.toThrow(/does not reproduce the live engine/);
+  expect(Number(await db.pool.oneFirst(sql.unsafe`SELECT count(*) FROM engine_snapshots`))).toBe(0);
+  // the stream ends with a checkpoint, whose hash the workers persisted: the snapshot is proven
+  const stats = await takeSnapshot(engine, db.pool, { offThread: false, checkpoint: () => hash });
+  expect(stats).toMatchObject({ proven: true, seq: engine.lastSeq, hash });
+  const r = await recover({ pool: db.pool });
+  expect(r).toMatchObject({ snapshotSeq: engine.lastSeq, snapshotVerified: false, replayed: 0 });
+  expect(r.engine.stateHash()).toBe(hash);
 });
 
 describe('recovery refuses to open', () => {
