@@ -147,6 +147,7 @@ export class Gateway {
   private pendingHead = 0;
   private deferred: Deferred[] = [];
   private readonly touched: Session[] = [];
+  private readonly touchedViews: AccountView[] = [];
   private flushScheduled = false;
   /** True while inside a uWS callback: sends go out directly (uWS corks them). */
   private direct = false;
@@ -803,7 +804,9 @@ export class Gateway {
 
   /** Everything one command caused: account views, private streams, public feeds, then the reply. */
   private route(seq: number, ts: number, events: EngineEvent[], start: number, end: number): void {
-    const touchedViews: AccountView[] = [];
+    // Reused across commands: routing runs once per order, and this list is nearly always one or two long.
+    const touchedViews = this.touchedViews;
+    touchedViews.length = 0;
     let bookSymbol: string | null = null;
     let bids: [string, string][] | null = null;
     let asks: [string, string][] | null = null;
