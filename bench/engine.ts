@@ -249,7 +249,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     ...(instructions ? { instructionsPerOp: instructions } : {}),
     timerOverheadNs: overhead,
     latencyNote: `every op timed alone with process.hrtime.bigint() (a timer pair costs ~${overhead} ns, included)`,
-    plots: plots(flow, engineLat, peerLat, engineRuns, peerRuns, peerLatencyOps, describeFlow(params)),
+    plots: plots(flow, engineLat, peerLat, engineRuns, peerRuns, peerLatencyOps),
   };
 }
 
@@ -273,7 +273,6 @@ function plots(
   engineRuns: RunMarks[],
   peerRuns: RunMarks[],
   peerLatencyOps: number,
-  workload: string,
 ): Plot[] {
   const us = micros;
   const latency: Plot = {
@@ -296,7 +295,7 @@ function plots(
   const throughput: Plot = {
     id: 'throughput',
     title: 'Engine throughput over time (median run)',
-    note: workload.slice(0, 110),
+    note: `${flow.length.toLocaleString('en-US')}-op mixed flow, seed ${flow.params.seed}; rate per chunk`,
     xLabel: 'seconds since start',
     yLabel: 'ops/s (per 10k-op chunk)',
     series: [{ name: 'engine', points: chunkRates(medianRun(engineRuns), 'time') }],
