@@ -5,7 +5,7 @@
  *
  *   npm run bench -- e2e [--seconds 5] [--warmup 1] [--modes durable,fast] [--workers 1]
  *                        [--fast-connections 64] [--fast-window 32] [--durable-connections 32] [--durable-window 4]
- *                        [--batcher bullmq|memory] [--risk on|off]
+ *                        [--batcher bullmq|memory] [--risk on|off] [--latency-rate 20000]
  *   node dist/bench/e2e.js [same flags]
  *
  * Workload: every connection has its own funded account and keeps `window` orders in flight (closed loop):
@@ -16,7 +16,8 @@
  * run here; bench/persistence measures those).
  *
  * Durable latency is measured with few orders in flight: in a closed loop, latency = in-flight / rate, so
- * a deep window measures queueing, not the system.
+ * a deep window measures queueing, not the system. `--latency-rate N` adds a durable run at a fixed offered
+ * rate (open loop), its latencies counted from when each order was due (no coordinated omission).
  *
  * Last stdout line: {"fastOrdersPerSec", "durableOrdersPerSec", "durableP50Ms", "durableP99Ms", ...}.
  */
@@ -46,6 +47,8 @@ interface LoadJob {
   url: string;
   creds: Cred[];
   window: number;
+  /** Orders per second for this worker's connections together, open loop; 0: closed loop with `window`. */
+  rate: number;
   warmupMs: number;
   measureMs: number;
   seed: number;
@@ -136,8 +139,6 @@ async function runLoad(job: LoadJob): Promise<LoadResult> {
             const end = s.indexOf('"', 7);
             const id = Number(s.slice(7, end));
             const isError = s.startsWith('"error"', end + 2);
-            if (process.env.E2E_DEBUG && id < 3)
-              process.stderr.write(`${id} ${isError} ${measuring} ${data.toString().slice(0, 200)}\n`);
             if (measuring) {
               if (isError) {
                 errors++;
@@ -147,7 +148,7 @@ async function runLoad(job: LoadJob): Promise<LoadResult> {
               } else acks++;
               hist.recordValue(Math.max(1, Math.round((performance.now() - sentAt[id & 0xffff]!) * 1000)));
             }
-            if (stopping) return;
+            if (stopping || job.rate > 0) return;
             // Answers arrive in bursts (one per released batch): send the replacements in one write.
             if (!corked) {
               corked = true;
@@ -160,7 +161,30 @@ async function runLoad(job: LoadJob): Promise<LoadResult> {
             send();
           });
           (ws as unknown as { startLoad: () => void }).startLoad = () => {
-            for (let i = 0; i < job.window; i++) send();
+            if (job.rate <= 0) {
+              for (let i = 0; i < job.window; i++) send();
+              return;
+            }
+            // Open loop at a fixed rate: latency counts from when each order was due, not from when it
+            // went out, so a stalled server cannot hide its stall (coordinated omission).
+            const perMs = job.rate / job.creds.length / 1000;
+            const t0 = performance.now();
+            let sent = 0;
+            const timer = setInterval(() => {
+              if (stopping) {
+                clearInterval(timer);
+                return;
+              }
+              const due = Math.floor((performance.now() - t0) * perMs);
+              raw().cork();
+              while (sent < due) {
+                const id = nextId++;
+                sentAt[id & 0xffff] = t0 + sent / perMs;
+                ws.send(`{"id":"${id}${orders[k++ & 4095]}`);
+                sent++;
+              }
+              raw().uncork();
+            }, 1);
           };
         }),
     ),
@@ -215,6 +239,7 @@ async function runMode(
   seconds: number,
   warmup: number,
   risk: boolean,
+  rate = 0,
 ): Promise<ModeResult> {
   const queueName = `bench-e2e-${randomBytes(4).toString('hex')}`;
   const config = loadConfig(
@@ -309,6 +334,7 @@ async function runMode(
         url,
         creds: creds.slice(w * per, (w + 1) * per),
         window,
+        rate: rate / workers,
         warmupMs: warmup * 1000,
         measureMs: seconds * 1000,
         seed: 12345 + w,
@@ -383,6 +409,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const durableConnections = f.int('durable-connections', 32, 1);
   const durableWindow = f.int('durable-window', 4, 1);
   const risk = f.str('risk', 'on') !== 'off';
+  const latencyRate = f.int('latency-rate', 0, 0);
   f.done();
   const out: Record<string, unknown> = {
     workload: `limit GTC/IOC mix, one instrument, risk ${risk ? 'on' : 'off'}`,
@@ -414,6 +441,29 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     out[`${mode}ServerUsPerOrder`] = r.serverUsPerOrder;
     out[`${mode}ServerUtilization`] = r.serverEventLoopUtilization;
     out.uws = r.uws;
+  }
+  if (latencyRate > 0) {
+    // Durable latency at a fixed offered rate (open loop, coordinated-omission corrected): what a trader
+    // sees when the exchange is not saturated.
+    process.stderr.write(`e2e: durable at ${latencyRate} orders/s, ${seconds}s...\n`);
+    const r = await runMode(
+      'durable',
+      batcher,
+      durableConnections,
+      0,
+      workers,
+      seconds,
+      warmup,
+      risk,
+      latencyRate,
+    );
+    process.stderr.write(`e2e: durable at rate: ${JSON.stringify(r)}\n`);
+    out.durableAtRateOffered = latencyRate;
+    out.durableAtRateOrdersPerSec = r.ordersPerSec;
+    out.durableAtRateP50Ms = r.p50Ms;
+    out.durableAtRateP99Ms = r.p99Ms;
+    out.durableAtRateP999Ms = r.p999Ms;
+    out.durableAtRateMaxMs = r.maxMs;
   }
   return out;
 }
