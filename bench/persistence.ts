@@ -57,15 +57,16 @@ interface Options {
 
 function parse(args: string[]): Options {
   const f = new Flags(args);
+  // Inside the full suite the part has about two minutes (bench/parts.ts), drain and raw insert included.
   const suite = process.env.BENCH_SUITE === '1';
   const o: Options = {
-    seconds: f.int('seconds', suite ? 30 : 60, 1),
-    rate: f.int('rate', 25_000, 1),
+    seconds: f.int('seconds', suite ? 20 : 60, 1),
+    rate: f.int('rate', suite ? 5_000 : 25_000, 1),
     workers: f.int('workers', 1, 1),
     concurrency: f.int('concurrency', 2, 1),
     accounts: f.int('accounts', 2_000, 4),
     makers: f.int('makers', 8, 1),
-    rawFills: f.int('raw-fills', 100_000, 1000),
+    rawFills: f.int('raw-fills', suite ? 30_000 : 100_000, 1000),
     databaseUrl: f.str(
       'database-url',
       process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/exchange',
