@@ -132,6 +132,13 @@ describe('pipeline', () => {
     let stalled = 0;
     survivor.worker.on('stalled', () => stalled++);
     await waitForWatermark(db.pool, lastSeq);
+    // The killed job's batch was already committed, so the watermark can get there first: wait for the job
+    // itself to have run again (only the survivor can complete it) before checking nothing was doubled.
+    const deadline = Date.now() + 30_000;
+    while ((await q.queue.getCompletedCount()) < batches.length && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await q.queue.getCompletedCount()).toBe(batches.length);
     expect(stalled).toBeGreaterThanOrEqual(1);
     await expectReconciled(db.pool, flow);
     await advanceWatermark(db.pool);
