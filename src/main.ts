@@ -154,6 +154,14 @@ async function main(): Promise<void> {
       snapshotter = new Snapshotter({
         engine: server.engine as never,
         pool,
+        // Snapshot right after a checkpoint: the snapshot must restore to that hash before it is stored,
+        // so a restart can load it without hashing it again (seconds on a deep book).
+        checkpoint: () => {
+          const e = server.sequencer
+            .submit({ type: 'checkpoint' })
+            .events.find((x) => x.type === 'state_hash');
+          return e?.type === 'state_hash' ? e.hash : null;
+        },
         onSnapshot: (stats) => log.info(stats, 'snapshot taken'),
         onError: (err) => log.error({ err }, 'snapshot failed'),
       });
