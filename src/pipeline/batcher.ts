@@ -42,13 +42,14 @@ export interface BullBatcherOptions {
 
 /**
  * What the workers get by default: ten attempts with exponential backoff from 200 ms (about 3.5 minutes in
- * all, enough to ride out a PostgreSQL restart); completed jobs are forgotten soon (the database has the
- * rows; Redis memory is the limit), failed ones kept for an operator since they stop the workers.
+ * all, enough to ride out a PostgreSQL restart). Completed jobs are forgotten soon: the database has the
+ * rows, a full batch is megabytes of Redis memory, and the job id only has to dedup an enqueue retried
+ * within seconds. Failed jobs are kept for an operator, since they stop the workers.
  */
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   attempts: 10,
   backoff: { type: 'exponential', delay: 200 },
-  removeOnComplete: { count: 1000 },
+  removeOnComplete: { count: 100, age: 300 },
   removeOnFail: false,
 };
 
