@@ -11,11 +11,10 @@
  *   its state, so replaying the same commands yields the same ids.
  * - Decimal values are exact decimal strings (numeric.ts); ids are positive integers.
  */
-import type { CommandType, Decimal, Micros } from './commands.js';
+import type { CommandType, CreateInstrument, Decimal, Micros } from './commands.js';
 import type {
   AccountStatus,
   CancelReason,
-  InstrumentKind,
   LedgerEntryType,
   OrderStatus,
   OrderType,
@@ -31,21 +30,8 @@ interface EventStamp {
   ts: Micros;
 }
 
-export interface InstrumentSpec {
-  instrumentId: number;
-  symbol: string;
-  kind: InstrumentKind;
-  baseCurrency: string;
-  quoteCurrency: string;
-  tickSize: Decimal;
-  lotSize: Decimal;
-  minQuantity: Decimal;
-  maxQuantity: Decimal;
-  maxLeverage: Decimal;
-  makerFeeRate: Decimal;
-  takerFeeRate: Decimal;
-  fundingIntervalSeconds: number;
-}
+/** An instrument as created: the create_instrument command's fields (canonicalised) plus its engine id. */
+export type InstrumentSpec = { instrumentId: number } & Omit<CreateInstrument, 'type'>;
 
 export interface UserState {
   userId: number;
