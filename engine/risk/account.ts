@@ -9,7 +9,7 @@
  *   margin-call threshold the account is margin-called; below the liquidation threshold it is liquidated.
  */
 import type { AccountStatus } from '../enums.js';
-import type { AccountState } from '../events.js';
+import type { AccountEvent, AccountState } from '../events.js';
 import { formatUnits } from '../numeric.js';
 import { min } from './money.js';
 import type { Position } from './position.js';
@@ -36,6 +36,18 @@ export class Account {
   /** Open positions by instrument id. */
   readonly positions = new Map<number, Position>();
   dirtySeq = 0;
+  // Formatted strings of the amounts, kept with the value they were formatted from: an account event is
+  // emitted on most commands, and most of its amounts did not change since the last one.
+  private kBalance = 0n;
+  private sBalance = '0';
+  private kMarginUsed = 0n;
+  private sMarginUsed = '0';
+  private kOrderMargin = 0n;
+  private sOrderMargin = '0';
+  private kRealized = 0n;
+  private sRealized = '0';
+  private readonly sMarginCall: string;
+  private readonly sLiquidation: string;
 
   constructor(
     id: number,
@@ -60,6 +72,79 @@ export class Account {
     this.insuranceFund = insuranceFund;
     this.createdAt = ts;
     this.updatedAt = ts;
+    this.sMarginCall = formatUnits(marginCallThreshold);
+    this.sLiquidation = formatUnits(liquidationThreshold);
+  }
+
+  /** formatUnits(balance), remembered until the balance changes. */
+  balanceString(): string {
+    const v = this.balance;
+    if (v !== this.kBalance) {
+      this.kBalance = v;
+      this.sBalance = formatUnits(v);
+    }
+    return this.sBalance;
+  }
+
+  private marginUsedString(): string {
+    const v = this.marginUsed;
+    if (v !== this.kMarginUsed) {
+      this.kMarginUsed = v;
+      this.sMarginUsed = formatUnits(v);
+    }
+    return this.sMarginUsed;
+  }
+
+  private orderMarginString(): string {
+    const v = this.orderMargin;
+    if (v !== this.kOrderMargin) {
+      this.kOrderMargin = v;
+      this.sOrderMargin = formatUnits(v);
+    }
+    return this.sOrderMargin;
+  }
+
+  private realizedString(): string {
+    const v = this.realizedPnl;
+    if (v !== this.kRealized) {
+      this.kRealized = v;
+      this.sRealized = formatUnits(v);
+    }
+    return this.sRealized;
+  }
+
+  /**
+   * The account's state as an `account` event, built as one literal (spreading toState() into an event
+   * copies property by property). Same fields, same order, same values as toState().
+   */
+  toEvent(seq: number, ts: number): AccountEvent {
+    const upnl = this.positions.size === 0 ? 0n : this.unrealizedPnl();
+    const equity = this.balance + upnl;
+    // = available(), with the unrealized PnL computed once
+    const base = this.positions.size === 0 ? this.balance : min(this.balance, equity);
+    return {
+      type: 'account',
+      seq,
+      ts,
+      accountId: this.id,
+      userId: this.userId,
+      currency: this.currency,
+      balance: this.balanceString(),
+      equity: upnl === 0n ? this.balanceString() : formatUnits(equity),
+      marginUsed: this.marginUsedString(),
+      orderMargin: this.orderMarginString(),
+      marginAvailable: formatUnits(base - this.marginUsed - this.orderMargin),
+      realizedPnl: this.realizedString(),
+      unrealizedPnl: upnl === 0n ? '0' : formatUnits(upnl),
+      maxLeverage: String(this.maxLeverage),
+      marginCallThreshold: this.sMarginCall,
+      liquidationThreshold: this.sLiquidation,
+      marginEnabled: this.marginEnabled,
+      autoLiquidation: this.autoLiquidation,
+      status: this.status,
+      createdAt: this.createdAt,
+      updatedAt: this.updatedAt,
+    };
   }
 
   unrealizedPnl(): bigint {

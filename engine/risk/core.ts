@@ -128,8 +128,9 @@ export class RiskCore implements RiskPort {
     tradeId: number | null,
     positionId: number | null,
   ): void {
-    const before = account.balance;
-    account.balance = before + amount;
+    // The account remembers its balance's string: the chain's "before" is the last entry's "after".
+    const before = account.balanceString();
+    account.balance += amount;
     this.touchAccount(account);
     this.engine.emit({
       type: 'ledger',
@@ -139,8 +140,8 @@ export class RiskCore implements RiskPort {
       accountId: account.id,
       entryType: type,
       amount: formatUnits(amount),
-      balanceBefore: formatUnits(before),
-      balanceAfter: formatUnits(account.balance),
+      balanceBefore: before,
+      balanceAfter: account.balanceString(),
       currency: account.currency,
       orderId,
       tradeId,
@@ -173,13 +174,11 @@ export class RiskCore implements RiskPort {
     const positions = this.dirtyPositions;
     for (let i = 0; i < positions.length; i++) {
       const p = positions[i];
-      const state = p.toState(p.instrument.markUnits, liquidationPrice(this, p));
-      out.push({ type: 'position', seq, ts, ...state });
+      out.push(p.toEvent(seq, ts, p.instrument.markUnits, liquidationPrice(this, p)));
     }
     positions.length = 0;
     const accounts = this.dirtyAccounts;
-    for (let i = 0; i < accounts.length; i++)
-      out.push({ type: 'account', seq, ts, ...accounts[i].toState() });
+    for (let i = 0; i < accounts.length; i++) out.push(accounts[i].toEvent(seq, ts));
     accounts.length = 0;
   }
 

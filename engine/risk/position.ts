@@ -7,7 +7,7 @@
  * back to zero is CLOSED (or LIQUIDATED) for good: the next fill opens a new position with a new id.
  */
 import type { PositionStatus } from '../enums.js';
-import type { PositionState } from '../events.js';
+import type { PositionEvent, PositionState } from '../events.js';
 import type { Instrument } from '../instrument.js';
 import { divRound, formatUnits } from '../numeric.js';
 import { initialMargin, shareDown, shareEven } from './money.js';
@@ -93,6 +93,40 @@ export class Position {
     if (this.lots === 0) return 0n;
     const abs = this.lots > 0 ? this.lots : -this.lots;
     return divRound(this.basis * 100_000_000n, this.instrument.qtyUnits(abs), 'half_even');
+  }
+
+  /** toState() as a `position` event, built as one literal (same fields, order and values). */
+  toEvent(seq: number, ts: number, markUnits: bigint, liquidationUnits: bigint | null): PositionEvent {
+    const ins = this.instrument;
+    const abs = this.lots > 0 ? this.lots : -this.lots;
+    const upnl = this.unrealizedAt(markUnits);
+    return {
+      type: 'position',
+      seq,
+      ts,
+      positionId: this.id,
+      accountId: this.accountId,
+      symbol: ins.symbol,
+      side: this.lots > 0 ? 'LONG' : this.lots < 0 ? 'SHORT' : 'FLAT',
+      quantity: ins.qtyString(abs),
+      entryPrice: this.lots === 0 ? null : formatUnits(this.entryUnits()),
+      markPrice: markUnits === 0n ? null : formatUnits(markUnits),
+      realizedPnl: this.realizedPnl === 0n ? '0' : formatUnits(this.realizedPnl),
+      unrealizedPnl: upnl === 0n ? '0' : formatUnits(upnl),
+      leverage: String(this.leverage),
+      margin: formatUnits(this.margin),
+      liquidationPrice: liquidationUnits === null ? null : formatUnits(liquidationUnits),
+      stopLoss: this.stopLossTicks === 0 ? null : ins.priceString(this.stopLossTicks),
+      takeProfit: this.takeProfitTicks === 0 ? null : ins.priceString(this.takeProfitTicks),
+      tradeCount: this.tradeCount,
+      volume: formatUnits(this.volume),
+      fees: formatUnits(this.fees),
+      funding: this.funding === 0n ? '0' : formatUnits(this.funding),
+      status: this.status,
+      openedAt: this.openedAt,
+      closedAt: this.closedAt,
+      updatedAt: this.updatedAt,
+    };
   }
 
   toState(markUnits: bigint, liquidationUnits: bigint | null): PositionState {
