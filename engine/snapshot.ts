@@ -8,15 +8,18 @@
  * is a flat byte stream of LEB128 varints (see snapshot-codec.ts); it is uncompressed here (compression belongs off the
  * engine thread, src/recovery/snapshotter.ts).
  *
- * Everything is written in the engine's own iteration orders (Map and Set insertion order, book priority
- * order, stop trigger order), not re-sorted, so the restored engine iterates exactly like the original even
- * where a future change starts to depend on an insertion order. The codec only goes through the engine's
+ * Everything is written in the engine's own iteration orders (Map insertion order, book priority order,
+ * stop trigger order, each account's live orders in registration order), not re-sorted, so the restored
+ * engine iterates exactly like the original even where a future change starts to depend on an insertion
+ * order. The one exception is the registry of live orders by id (Engine.orders), which nothing iterates:
+ * live orders are written where they wait, which spares restore an id lookup per order. The codec only goes through the engine's
  * public fields and constructors (Order, Account, Position, BookSide.add, StopBook.add), so internal
  * repacking of those classes keeps it working as long as their fields keep their names.
  */
 import type { EngineOptions } from './api.js';
 import type { BookSide } from './book.js';
 import { OrderBook } from './book.js';
+import type { CreateInstrument } from './commands.js';
 import { Engine, type Market, Owner } from './engine.js';
 import type {
   AccountStatus,
@@ -37,7 +40,8 @@ import { ByteReader, ByteWriter } from './snapshot-codec.js';
 import { StopBook } from './stops.js';
 
 const MAGIC = 0x4e534545; // "EESN" little-endian: exchange engine snapshot
-const VERSION = 1;
+/** 2: live orders written where they wait (book levels, stop lists) instead of in registry order. */
+const VERSION = 2;
 
 /** What a snapshot says about itself without restoring it. */
 export interface SnapshotInfo {
@@ -54,7 +58,8 @@ interface EngineClock {
 }
 
 export function snapshotEngine(engine: Engine): Uint8Array {
-  const w = new ByteWriter(64 * 1024 + engine.orders.size * 48);
+  // about 60 bytes per order: sized so a large book does not grow (copy) the buffer
+  const w = new ByteWriter(64 * 1024 + engine.orders.size * 72);
   w.u32(MAGIC);
   w.u(VERSION);
   w.u(engine.lastSeq);
@@ -83,14 +88,20 @@ export function snapshotEngine(engine: Engine): Uint8Array {
     w.big(ins.markUnits);
   }
 
-  // Every live order once, with every field, in the order the engine registered them.
-  for (const o of engine.orders.values()) writeOrder(w, o);
-
+  // Every live order once, with every field, where it waits: on its book level in queue order, or in its
+  // stop list in trigger order. Restoring then needs no id lookups for the book. (The live-order registry's
+  // own insertion order is not kept: nothing in the engine iterates it; it is rebuilt in this order.)
+  let written = 0;
   for (const m of engine.markets.values()) {
-    writeSide(w, m.book.bids);
-    writeSide(w, m.book.asks);
-    writeIds(w, m.stops.buys);
-    writeIds(w, m.stops.sells);
+    written += writeSide(w, m.book.bids);
+    written += writeSide(w, m.book.asks);
+    written += writeOrders(w, m.stops.buys);
+    written += writeOrders(w, m.stops.sells);
+  }
+  if (written !== engine.orders.size) {
+    throw new Error(
+      `snapshot: ${engine.orders.size} live orders, but ${written} rest in books or stop lists`,
+    );
   }
 
   w.u(engine.owners.size);
@@ -192,16 +203,27 @@ function writeOrder(w: ByteWriter, o: Order): void {
   w.u(o.reserveTicks);
 }
 
-function writeSide(w: ByteWriter, side: BookSide): void {
+function writeSide(w: ByteWriter, side: BookSide): number {
   const levels = side.levels;
+  let n = 0;
   w.u(levels.length);
   for (let i = 0; i < levels.length; i++) {
     const level = levels[i];
     w.u(level.priceTicks);
     w.u(level.totalLots);
     w.u(level.count);
-    for (let o = level.head; o !== null; o = o.next) w.u(o.id);
+    for (let o = level.head; o !== null; o = o.next) {
+      writeOrder(w, o);
+      n++;
+    }
   }
+  return n;
+}
+
+function writeOrders(w: ByteWriter, orders: readonly Order[]): number {
+  w.u(orders.length);
+  for (let i = 0; i < orders.length; i++) writeOrder(w, orders[i]);
+  return orders.length;
 }
 
 function writeIds(w: ByteWriter, orders: Iterable<Order> & ({ length: number } | { size: number })): void {
@@ -295,7 +317,11 @@ export function restoreInto(engine: Engine, bytes: Uint8Array): void {
   const markets: Market[] = [];
   for (let n = r.u(); n > 0; n--) {
     const spec = JSON.parse(r.str()) as InstrumentSpec;
-    const ins = instrumentFromCommand(spec.instrumentId, { type: 'create_instrument', ...spec });
+    const { instrumentId, ...fields } = spec;
+    const ins = instrumentFromCommand(instrumentId, {
+      ...fields,
+      type: 'create_instrument',
+    } as CreateInstrument);
     if (typeof ins === 'string') throw new Error(`snapshot instrument ${spec.symbol} is invalid: ${ins}`);
     ins.lastTradeTicks = r.u();
     ins.markUnits = r.big();
@@ -306,23 +332,25 @@ export function restoreInto(engine: Engine, bytes: Uint8Array): void {
   }
 
   const orders = engine.orders;
-  for (let n = orderCount; n > 0; n--) {
-    const o = readOrder(r, byInstrumentId);
+  const live = (o: Order): Order => {
     o.registered = true;
     orders.set(o.id, o);
+    return o;
+  };
+  for (const m of markets) {
+    readSide(r, m.book.bids, byInstrumentId, live);
+    readSide(r, m.book.asks, byInstrumentId, live);
+    for (let n = r.u(); n > 0; n--) m.stops.add(live(readOrder(r, byInstrumentId)));
+    for (let n = r.u(); n > 0; n--) m.stops.add(live(readOrder(r, byInstrumentId)));
+  }
+  if (orders.size !== orderCount) {
+    throw new Error(`snapshot header says ${orderCount} live orders, the body holds ${orders.size}`);
   }
   const orderOf = (id: number): Order => {
     const o = orders.get(id);
     if (o === undefined) throw new Error(`snapshot names order ${id}, which it does not hold`);
     return o;
   };
-
-  for (const m of markets) {
-    readSide(r, m.book.bids, orderOf);
-    readSide(r, m.book.asks, orderOf);
-    for (let n = r.u(); n > 0; n--) m.stops.add(orderOf(r.u()));
-    for (let n = r.u(); n > 0; n--) m.stops.add(orderOf(r.u()));
-  }
 
   for (let n = r.u(); n > 0; n--) {
     const accountId = r.u();
@@ -469,7 +497,12 @@ function readOrder(r: ByteReader, instruments: Map<number, Instrument>): Order {
   return o;
 }
 
-function readSide(r: ByteReader, side: BookSide, orderOf: (id: number) => Order): void {
+function readSide(
+  r: ByteReader,
+  side: BookSide,
+  instruments: Map<number, Instrument>,
+  live: (o: Order) => Order,
+): void {
   // Levels come best-last, as BookSide keeps them, so each add appends (no search, no shifting).
   for (let n = r.u(); n > 0; n--) {
     const priceTicks = r.u();
@@ -477,7 +510,7 @@ function readSide(r: ByteReader, side: BookSide, orderOf: (id: number) => Order)
     const count = r.u();
     let level = null;
     for (let k = count; k > 0; k--) {
-      const o = orderOf(r.u());
+      const o = live(readOrder(r, instruments));
       if (o.priceTicks !== priceTicks) throw new Error(`snapshot order ${o.id} is on the wrong level`);
       level = side.add(o);
     }
