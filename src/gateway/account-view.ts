@@ -56,8 +56,11 @@ export class AccountView {
   readonly subscribers = new Set<Session>();
   readonly live = new Map<number, OrderState>();
   private readonly liveByCoid = new Map<string, number>();
-  private readonly final = new Map<number, OrderState>();
-  private readonly finalByCoid = new Map<string, number>();
+  /**
+   * Final orders, newest last. A ring, not a map: most orders end at once (IOC, fills), and a map churned
+   * at that rate cost more than the rare lookup scanning the ring (newest first) does.
+   */
+  private readonly final: Ring<OrderState> | null;
   readonly fills: Ring<Fill>;
   readonly positions = new Map<string, PositionState>();
   account: AccountState | null;
@@ -76,6 +79,7 @@ export class AccountView {
     private readonly limits: ViewLimits,
   ) {
     this.seedSeq = engine.lastSeq;
+    this.final = limits.finalOrders > 0 ? new Ring(limits.finalOrders) : null;
     for (const o of engine.openOrders(accountId)) this.putOrder(o);
     for (const p of engine.positions(accountId)) this.positions.set(p.symbol, p);
     this.account = engine.account(accountId) ?? null;
@@ -92,26 +96,28 @@ export class AccountView {
     if (this.live.delete(o.orderId) && o.clientOrderId !== null) {
       if (this.liveByCoid.get(o.clientOrderId) === o.orderId) this.liveByCoid.delete(o.clientOrderId);
     }
-    if (this.limits.finalOrders === 0) return;
-    this.final.set(o.orderId, o);
-    if (o.clientOrderId !== null) this.finalByCoid.set(o.clientOrderId, o.orderId);
-    if (this.final.size > this.limits.finalOrders) {
-      const [oldId, old] = this.final.entries().next().value as [number, OrderState];
-      this.final.delete(oldId);
-      if (old.clientOrderId !== null && this.finalByCoid.get(old.clientOrderId) === oldId) {
-        this.finalByCoid.delete(old.clientOrderId);
-      }
+    this.final?.push(o);
+  }
+
+  private findFinal(match: (o: OrderState) => boolean): OrderState | undefined {
+    const f = this.final;
+    if (f === null) return undefined;
+    for (let i = f.size - 1; i >= 0; i--) {
+      const o = f.at(i);
+      if (match(o)) return o;
     }
+    return undefined;
   }
 
   orderById(orderId: number): OrderState | undefined {
-    return this.live.get(orderId) ?? this.final.get(orderId);
+    return this.live.get(orderId) ?? this.findFinal((o) => o.orderId === orderId);
   }
 
   /** A live order first (client order ids are unique among live orders), else the newest final one. */
   orderByClientId(coid: string): OrderState | undefined {
-    const id = this.liveByCoid.get(coid) ?? this.finalByCoid.get(coid);
-    return id === undefined ? undefined : this.orderById(id);
+    const id = this.liveByCoid.get(coid);
+    if (id !== undefined) return this.live.get(id);
+    return this.findFinal((o) => o.clientOrderId === coid);
   }
 
   openOrders(symbol?: string): OrderState[] {
