@@ -76,7 +76,7 @@ export class AccountView {
     readonly accountId: number,
     readonly epoch: string,
     engine: EngineApi,
-    private readonly limits: ViewLimits,
+    limits: ViewLimits,
   ) {
     this.seedSeq = engine.lastSeq;
     this.final = limits.finalOrders > 0 ? new Ring(limits.finalOrders) : null;
