@@ -28,6 +28,7 @@ import type {
 import { LocalBook } from './book.js';
 
 export type { ErrorCode } from '../protocol/errors.js';
+export { authParams, sign } from '../protocol/sign.js';
 export type * from '../protocol/types.js';
 export { LocalBook } from './book.js';
 
