@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { UsageError } from './lib/args.js';
 import { flattenRows, formatValue } from './lib/format.js';
 import { ensureGcOrRespawn } from './lib/gc.js';
 import { describeMachine, machineLine } from './lib/machine.js';
@@ -63,6 +64,12 @@ async function runOne(part: PartInfo, args: string[]): Promise<number> {
       const result = await loaded(args);
       outcome = { ...base, status: 'ok', durationSec: seconds(t0), result: { ...result, machine } };
     } catch (err) {
+      if (err instanceof UsageError) {
+        // A typo on the command line is not a result: keep the previous entry in latest.json.
+        process.stderr.write(`bench ${part.name}: ${err.message}\n`);
+        process.stdout.write(`${JSON.stringify({ part: part.name, status: 'usage', error: err.message })}\n`);
+        return 2;
+      }
       const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
       outcome = { ...base, status: 'failed', durationSec: seconds(t0), error: message };
     }

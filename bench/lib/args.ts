@@ -4,6 +4,11 @@
  * Parts read the flags they know and then call `done()`, which refuses anything left over: a mistyped
  * flag must stop the run, not silently measure the default workload.
  */
+/** A mistake on the command line: the dispatcher reports it and records nothing. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
 export class Flags {
   private readonly values = new Map<string, string | true>();
   private readonly read = new Set<string>();
@@ -12,7 +17,7 @@ export class Flags {
     for (let i = 0; i < args.length; i++) {
       const arg = args[i];
       if (!arg.startsWith('--'))
-        throw new Error(`unexpected argument "${arg}" (flags look like --name value)`);
+        throw new UsageError(`unexpected argument "${arg}" (flags look like --name value)`);
       const eq = arg.indexOf('=');
       if (eq > 0) {
         this.values.set(arg.slice(2, eq), arg.slice(eq + 1));
@@ -39,14 +44,14 @@ export class Flags {
     const raw = this.values.get(name);
     if (raw === undefined) return fallback;
     const n = raw === true ? Number.NaN : Number(raw.replaceAll('_', ''));
-    if (!Number.isFinite(n)) throw new Error(`--${name} needs a number, got "${String(raw)}"`);
+    if (!Number.isFinite(n)) throw new UsageError(`--${name} needs a number, got "${String(raw)}"`);
     return n;
   }
 
   int(name: string, fallback: number, min = 0): number {
     const n = this.num(name, fallback);
     if (!Number.isInteger(n) || n < min)
-      throw new Error(`--${name} needs a whole number >= ${min}, got ${n}`);
+      throw new UsageError(`--${name} needs a whole number >= ${min}, got ${n}`);
     return n;
   }
 
@@ -54,7 +59,7 @@ export class Flags {
     this.read.add(name);
     const raw = this.values.get(name);
     if (raw === undefined) return fallback;
-    if (raw === true) throw new Error(`--${name} needs a value`);
+    if (raw === true) throw new UsageError(`--${name} needs a value`);
     return raw;
   }
 
@@ -68,7 +73,7 @@ export class Flags {
   done(): void {
     const unknown = [...this.values.keys()].filter((k) => !this.read.has(k));
     if (unknown.length > 0) {
-      throw new Error(
+      throw new UsageError(
         `unknown flag${unknown.length > 1 ? 's' : ''}: ${unknown.map((k) => `--${k}`).join(', ')}`,
       );
     }
