@@ -72,6 +72,8 @@ class WriteTimeoutError extends Error {
 export class PersistenceWorker extends EventEmitter<PersistenceWorkerEvents> {
   readonly worker: Worker<Batch, WriteStats>;
   private current: Promise<{ pool: DatabasePool; writer: BatchWriter }> | undefined;
+  /** The pool `current` resolved to: a pool is replaced once, however many jobs notice it is stuck. */
+  private currentPool: DatabasePool | undefined;
   private readonly pools = new Set<DatabasePool>();
   private readonly log: Logger;
   private watermarkTimer: NodeJS.Timeout | undefined;
@@ -119,10 +121,11 @@ export class PersistenceWorker extends EventEmitter<PersistenceWorkerEvents> {
   private async database(): Promise<{ pool: DatabasePool; writer: BatchWriter }> {
     if (!this.current) {
       const created = createDatabasePool(this.options.databaseUrl, {
-        maximumPoolSize: (this.options.concurrency ?? 2) + 1,
+        maximumPoolSize: this.poolSize(),
         ...this.options.poolOptions,
       }).then((pool) => {
         this.pools.add(pool);
+        this.currentPool = pool;
         return { pool, writer: new BatchWriter(pool) };
       });
       created.catch(() => {
@@ -133,17 +136,19 @@ export class PersistenceWorker extends EventEmitter<PersistenceWorkerEvents> {
     return this.current;
   }
 
+  private poolSize(): number {
+    return this.options.poolOptions?.maximumPoolSize ?? (this.options.concurrency ?? 2) + 1;
+  }
+
   /** Drops a pool that stopped working; its connections are closed in the background. */
   private replacePool(pool: DatabasePool, why: string): void {
-    const current = this.current;
+    if (this.currentPool !== pool) return; // already replaced
     this.current = undefined;
+    this.currentPool = undefined;
     this.log.warn({ why }, 'persistence: replacing the database pool');
     // Jobs still running on it finish (or time out) first; then its connections are closed.
     const grace = setTimeout(() => {
-      void current?.then((c) => {
-        if (c.pool !== pool || !this.pools.delete(pool)) return;
-        void pool.end().catch(() => {});
-      });
+      if (this.pools.delete(pool)) void pool.end().catch(() => {});
     }, this.options.writeTimeoutMs ?? 60_000);
     grace.unref();
   }
@@ -155,8 +160,7 @@ export class PersistenceWorker extends EventEmitter<PersistenceWorkerEvents> {
     }
     const { pool, writer } = await this.database();
     const state = pool.state();
-    const size = (this.options.concurrency ?? 2) + 1;
-    if (state.pendingDestroyConnections >= size && state.waitingClients > 0) {
+    if (state.pendingDestroyConnections >= this.poolSize() && state.waitingClients > 0) {
       this.replacePool(pool, 'every connection is stuck being destroyed');
       throw new Error('database pool wedged; replaced, retrying');
     }
@@ -233,6 +237,7 @@ export class PersistenceWorker extends EventEmitter<PersistenceWorkerEvents> {
     const pools = [...this.pools];
     this.pools.clear();
     this.current = undefined;
+    this.currentPool = undefined;
     // A wedged pool's end() can wait forever for connections that never finish dying.
     const grace = new Promise<void>((resolve) => setTimeout(resolve, 2000).unref());
     await Promise.race([Promise.all(pools.map((p) => p.end().catch(() => {}))), grace]);
