@@ -29,6 +29,8 @@ export interface Config {
   accountRateBurst: number;
   accountRatePerSec: number;
   maxOpenOrders: number;
+  /** Unreleased commands beyond which new orders are refused (load shedding). */
+  maxBacklog: number;
   /** Bytes queued for one socket beyond which it is closed as a slow consumer. */
   slowConsumerBytes: number;
   authWindowMs: number;
@@ -223,6 +225,15 @@ export const SETTINGS: readonly Setting[] = [
     def: '10000',
     min: 1,
     help: 'open orders per account',
+  },
+  {
+    key: 'maxBacklog',
+    env: 'MAX_BACKLOG',
+    flag: '--max-backlog',
+    kind: 'int',
+    def: '200000',
+    min: 100,
+    help: 'commands sequenced but not yet durable beyond which new orders get UNAVAILABLE (cancels still pass)',
   },
   {
     key: 'slowConsumerBytes',

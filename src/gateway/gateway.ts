@@ -55,6 +55,7 @@ type GatewayConfig = Pick<
   | 'accountRateBurst'
   | 'accountRatePerSec'
   | 'maxOpenOrders'
+  | 'maxBacklog'
   | 'authWindowMs'
   | 'privateBufferSize'
   | 'finalOrdersRemembered'
@@ -403,6 +404,23 @@ export class Gateway {
     return v;
   }
 
+  /**
+   * Load shedding: when the queue falls behind (commands sequenced but not released, or batches not yet
+   * enqueued in fast mode), new trader commands are refused with a retry hint instead of piling up in
+   * memory without bound. Cancels are let through: de-risking must stay possible.
+   */
+  private checkBacklog(kind?: string): void {
+    if (kind === 'cancel_order' || kind === 'cancel_all') return;
+    const unreleased = this.sequencer.lastSeq - this.sequencer.releasedSeq;
+    const pendingBatches = (this.sequencer.batcher as { pending?: number }).pending ?? 0;
+    if (unreleased > this.cfg.maxBacklog || pendingBatches * 100 > this.cfg.maxBacklog) {
+      throw new Refusal('UNAVAILABLE', 'the exchange is behind on persisting; retry shortly', {
+        retryAfterMs: 50,
+        backlog: unreleased,
+      });
+    }
+  }
+
   private submit(body: CommandBody): number {
     if (!this.open) throw new SequencerClosedError('not open');
     const r = this.sequencer.submit(body);
@@ -417,6 +435,7 @@ export class Gateway {
    */
   private submitWithReply(cmd: CommandBody, p: Pending): void {
     if (!this.open) throw new SequencerClosedError('not open');
+    this.checkBacklog(cmd.type);
     p.seq = this.sequencer.lastSeq + 1;
     this.pending.push(p);
     try {

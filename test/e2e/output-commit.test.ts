@@ -83,3 +83,48 @@ describe('output commit', () => {
     a.close();
   });
 });
+
+describe('load shedding', () => {
+  let server: ExchangeServer;
+  let batcher: MemoryBatcher;
+  let alice: Trader;
+  beforeAll(async () => {
+    batcher = new MemoryBatcher({ mode: 'durable' });
+    server = await startServer({ maxBacklog: 100 }, { batcher });
+    await createInstrument(server);
+    alice = await createTrader(server, 'alice');
+  });
+  afterAll(async () => server.stop());
+
+  it('refuses new orders with a retry hint while the queue is behind, and still takes cancels', async () => {
+    const a = await RawClient.connect(server);
+    await a.auth(alice);
+    const resting = await a.call('place', {
+      symbol: SYM,
+      side: 'BUY',
+      orderType: 'LIMIT',
+      price: '50',
+      quantity: '1',
+    });
+    batcher.autoRelease = false;
+    const calls = Array.from({ length: 110 }, (_, i) =>
+      a.call('place', {
+        symbol: SYM,
+        side: 'BUY',
+        orderType: 'LIMIT',
+        price: String(60 + (i % 10)),
+        quantity: '0.01',
+      }),
+    );
+    const refused = await a.next((m) => m.error?.code === 'UNAVAILABLE');
+    expect(refused.error.data).toMatchObject({ retryAfterMs: 50 });
+    const cancel = a.call('cancel', { orderId: resting.result.order.orderId });
+    await batcher.flush();
+    batcher.autoRelease = true;
+    const replies = await Promise.all(calls);
+    expect(replies.filter((r) => r.result).length).toBe(101);
+    expect(replies.filter((r) => r.error?.code === 'UNAVAILABLE').length).toBe(9);
+    expect((await cancel).result.order.status).toBe('CANCELLED');
+    a.close();
+  });
+});
