@@ -1071,6 +1071,13 @@ export class Gateway {
         return;
       }
       s.placedOrders.add(order.orderId);
+      // Orders that ended since (fills, cancels) are dropped now and then, so the set tracks live orders.
+      if (s.placedOrders.size > 4 * this.cfg.maxOpenOrders) {
+        for (const id of s.placedOrders) {
+          const o = this.engine.order(id);
+          if (o === undefined || !isLive(o)) s.placedOrders.delete(id);
+        }
+      }
     }
     if (s.closed) return;
     if (order.status === 'REJECTED') {
