@@ -154,6 +154,7 @@ const ZEROS = ['', '0', '00', '000', '0000', '00000', '000000', '0000000'];
 
 /** Formats units as the shortest exact decimal string: 150000000n -> "1.5", -1n -> "-0.00000001". */
 export function formatUnits(units: bigint): string {
+  if (units === 0n) return '0';
   // Most amounts are far below 2^53 units: format those as numbers, without bigint division.
   if (units <= SAFE_UNITS_BIG && units >= -SAFE_UNITS_BIG) return formatUnitsNumber(Number(units));
   const negative = units < 0n;

@@ -430,7 +430,12 @@ export class Order {
 /** Volume-weighted average fill price in 1e-8 units, rounded half-even (the one rule for averages). */
 export function averagePrice(o: Order): string {
   const fast = o.averagePriceNumber();
-  if (fast >= 0) return formatUnitsNumber(fast);
+  if (fast >= 0) {
+    // Usually every fill was at one price: then the average is on the tick grid, and its string cached.
+    const ins = o.instrument;
+    const ticks = fast / ins.tickUnitsN;
+    return Number.isInteger(ticks) && ticks > 0 ? ins.priceString(ticks) : formatUnitsNumber(fast);
+  }
   const ins = o.instrument;
   // avg ticks = filledCost / filledLots; in units: filledCost * tickUnits / filledLots.
   return formatUnits(divRound(o.filledCost * ins.tickUnits, BigInt(o.filledLots), 'half_even'));

@@ -3,7 +3,7 @@
  * reason. The checks are written out by hand (not a schema library) because they run on the hot path.
  */
 import type { PlaceOrder } from './commands.js';
-import { ORDER_TYPES, type RejectReason, SIDES, TIME_IN_FORCE } from './enums.js';
+import { ORDER_TYPES, type RejectReason, TIME_IN_FORCE } from './enums.js';
 import { type Instrument, MAX_LEVERAGE } from './instrument.js';
 
 /** Longest client order id accepted (and the database column's width). */
@@ -25,8 +25,13 @@ const scratch: PlaceFields = { priceTicks: 0, stopTicks: 0, quantityLots: 0, lev
  * before the next call) or the reason to refuse.
  */
 export function validatePlace(cmd: PlaceOrder, ins: Instrument): PlaceFields | RejectReason {
-  if (!SIDES.includes(cmd.side) || !ORDER_TYPES.includes(cmd.orderType)) return 'INVALID_COMMAND';
-  if (!TIME_IN_FORCE.includes(cmd.timeInForce)) return 'INVALID_TIME_IN_FORCE';
+  // The common values are compared first; `includes` on the vocabularies is the complete check.
+  const side = cmd.side;
+  if (side !== 'BUY' && side !== 'SELL') return 'INVALID_COMMAND';
+  const t = cmd.orderType;
+  if (t !== 'LIMIT' && t !== 'MARKET' && !ORDER_TYPES.includes(t)) return 'INVALID_COMMAND';
+  const tif = cmd.timeInForce;
+  if (tif !== 'GTC' && tif !== 'IOC' && !TIME_IN_FORCE.includes(tif)) return 'INVALID_TIME_IN_FORCE';
   if (cmd.postOnly !== undefined && typeof cmd.postOnly !== 'boolean') return 'INVALID_COMMAND';
   if (cmd.reduceOnly !== undefined && typeof cmd.reduceOnly !== 'boolean') return 'INVALID_COMMAND';
   if (
