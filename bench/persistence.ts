@@ -4,7 +4,7 @@
  * engine to database over time, and beside it, in the same run, a raw bulk insert of the same rows into
  * the same tables (plain INSERT ... SELECT FROM unnest, no conflict handling, one connection).
  *
- *   npm run bench -- persistence [--seconds 60] [--rate 25000] [--workers 1] [--concurrency 2]
+ *   npm run bench -- persistence [--seconds 60] [--rate 25000] [--workers 1] [--concurrency 16] [--writers 2]
  *   node dist/bench/persistence.js [same flags]
  *
  * The load is offered at a fixed rate of fills (open loop): if persistence keeps up, the lag stays bounded;
@@ -47,6 +47,7 @@ interface Options {
   rate: number;
   workers: number;
   concurrency: number;
+  writers: number;
   accounts: number;
   makers: number;
   rawFills: number;
@@ -63,7 +64,8 @@ function parse(args: string[]): Options {
     seconds: f.int('seconds', suite ? 20 : 60, 1),
     rate: f.int('rate', suite ? 5_000 : 25_000, 1),
     workers: f.int('workers', 1, 1),
-    concurrency: f.int('concurrency', 2, 1),
+    concurrency: f.int('concurrency', 16, 1),
+    writers: f.int('writers', 2, 1),
     accounts: f.int('accounts', 2_000, 4),
     makers: f.int('makers', 8, 1),
     rawFills: f.int('raw-fills', suite ? 30_000 : 100_000, 1000),
@@ -274,6 +276,7 @@ function startWorkers(o: Options, databaseUrl: string, queueName: string) {
         REDIS_URL: o.redisUrl,
         QUEUE_NAME: queueName,
         WORKER_CONCURRENCY: String(o.concurrency),
+        WORKER_WRITERS: String(o.writers),
         MIGRATE: '0',
         LOG_LEVEL: 'warn',
       },
@@ -401,7 +404,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     const fillsPerSec = persistedInWindow / o.seconds;
     const maxLagMs = Math.max(0, ...series.lagMs);
     const result = {
-      workload: `${o.seconds} s offered at ${o.rate} fills/s (rounds of ${o.makers} resting orders swept by one taker, ${o.accounts} funded accounts, risk core on), durable batcher (1 ms / 5000 events), ${o.workers} worker process(es) x concurrency ${o.concurrency}`,
+      workload: `${o.seconds} s offered at ${o.rate} fills/s (rounds of ${o.makers} resting orders swept by one taker, ${o.accounts} funded accounts, risk core on), durable batcher (1 ms / 5000 events), ${o.workers} worker process(es), ${o.concurrency} jobs in flight and ${o.writers} writers each`,
       fillsPerSec: Math.round(fillsPerSec),
       offeredFillsPerSec: Math.round(offered / o.seconds),
       rowsPerFill: Number(rowsPerFill.toFixed(2)),
@@ -460,7 +463,7 @@ function plots(s: Series, o: Options): Plot[] {
         { name: 'offered', points: rate(s.offeredFills) },
         { name: 'persisted', points: rate(s.persistedFills) },
       ],
-      note: `${o.rate} fills/s offered, ${o.workers} worker(s) x ${o.concurrency}`,
+      note: `${o.rate} fills/s offered, ${o.workers} worker(s), ${o.writers} writers each`,
     },
     {
       id: 'lag',

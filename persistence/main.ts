@@ -2,7 +2,8 @@
  * A persistence worker process: `node dist/persistence/main.js`. Run as many as the database keeps up with.
  *
  * Environment: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/exchange), REDIS_URL (default
- * redis://127.0.0.1:6379), QUEUE_NAME (default exchange-batches), WORKER_CONCURRENCY (default 2),
+ * redis://127.0.0.1:6379), QUEUE_NAME (default exchange-batches), WORKER_CONCURRENCY (jobs taken at once,
+ * default 16), WORKER_WRITERS (write statements at once, each a database connection, default 2),
  * MIGRATE (default 1: bring the schema up to date first), REDIS_FIX_EVICTION (default 0), LOG_LEVEL.
  *
  * Exits 1 when a batch cannot be persisted after all its retries (the queue is paused for every worker;
@@ -18,7 +19,8 @@ const env = process.env;
 const databaseUrl = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/exchange';
 const redisUrl = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const queueName = env.QUEUE_NAME ?? 'exchange-batches';
-const concurrency = Number(env.WORKER_CONCURRENCY ?? '2');
+const concurrency = Number(env.WORKER_CONCURRENCY ?? '16');
+const writers = Number(env.WORKER_WRITERS ?? '2');
 const log = pino({ name: 'persistence', level: env.LOG_LEVEL ?? 'info' });
 
 async function main(): Promise<void> {
@@ -36,6 +38,7 @@ async function main(): Promise<void> {
     connection: redis,
     queueName,
     concurrency,
+    writers,
     log,
   });
   worker.on('written', (stats) => log.debug(stats, 'batch persisted'));
@@ -54,7 +57,7 @@ async function main(): Promise<void> {
   });
   process.once('SIGTERM', () => void shutdown(0));
   process.once('SIGINT', () => void shutdown(0));
-  log.info({ queueName, concurrency }, 'persistence worker running');
+  log.info({ queueName, concurrency, writers }, 'persistence worker running');
 }
 
 main().catch((error: unknown) => {

@@ -1,6 +1,7 @@
 /**
- * The persistence worker: a BullMQ Worker whose every job is one Batch, written by BatchWriter in one
- * transaction.
+ * The persistence worker: a BullMQ Worker whose every job is one Batch. Jobs are taken several at a time
+ * and their batches written by a few statements (group commit, group-commit.ts), each batch committed in
+ * exactly one transaction; a job completes once its batch is committed.
  *
  * Failure policy. BullMQ delivers at least once and the writer is idempotent, so retrying is always safe.
  * A failed attempt (PostgreSQL down, a connection cut, a deadlock, a batch whose parent rows are not
@@ -15,8 +16,9 @@ import { type ConnectionOptions, Job, Queue, Worker } from 'bullmq';
 import type { DatabasePool } from 'slonik';
 import type { Batch } from '../src/pipeline/types.js';
 import { createDatabasePool, type PoolOptions } from './db.js';
+import { GroupCommitter } from './group-commit.js';
 import { advanceWatermark } from './watermark.js';
-import { BatchWriter, type WriteStats } from './writer.js';
+import { BatchWriter } from './writer.js';
 
 export interface Logger {
   info(obj: object, msg?: string): void;
@@ -32,13 +34,18 @@ const consoleLogger: Logger = {
 
 export interface PersistenceWorkerOptions {
   databaseUrl: string;
-  /** The worker's own pool; its size defaults to concurrency + 1. */
+  /** The worker's own pool; its size defaults to writers + 1. */
   poolOptions?: PoolOptions;
   /** A Redis connection for the worker (BullMQ duplicates it as needed): `maxRetriesPerRequest: null`. */
   connection: ConnectionOptions;
   queueName: string;
-  /** Jobs processed at once, each on its own database connection. Default 2. */
+  /**
+   * Jobs taken from the queue at once. Their batches are written by `writers` statements, grouped when
+   * several wait (group-commit.ts), so this can be well above `writers`. Default 16.
+   */
   concurrency?: number;
+  /** Write statements in flight at once, each on its own database connection. Default 2. */
+  writers?: number;
   /** ms without a lock renewal after which a job counts as stalled and is run again. Default 30 s. */
   lockDuration?: number;
   /** ms between checks for stalled jobs. Default 15 s. */
@@ -59,10 +66,16 @@ export interface PersistenceWorkerOptions {
 }
 
 export interface PersistenceWorkerEvents {
-  /** A batch committed. */
-  written: [stats: WriteStats, job: Job<Batch>];
+  /** A batch committed (possibly in a group with others). */
+  written: [range: { fromSeq: number; toSeq: number }, job: Job<Batch>];
   /** The worker stopped because a job cannot be persisted; the process should exit non-zero. */
   fatal: [error: Error];
+}
+
+interface Database {
+  pool: DatabasePool;
+  writer: BatchWriter;
+  committer: GroupCommitter;
 }
 
 class WriteTimeoutError extends Error {
@@ -70,8 +83,8 @@ class WriteTimeoutError extends Error {
 }
 
 export class PersistenceWorker extends EventEmitter<PersistenceWorkerEvents> {
-  readonly worker: Worker<Batch, WriteStats>;
-  private current: Promise<{ pool: DatabasePool; writer: BatchWriter }> | undefined;
+  readonly worker: Worker<Batch, { fromSeq: number; toSeq: number }>;
+  private current: Promise<Database> | undefined;
   /** The pool `current` resolved to: a pool is replaced once, however many jobs notice it is stuck. */
   private currentPool: DatabasePool | undefined;
   private readonly pools = new Set<DatabasePool>();
@@ -82,14 +95,18 @@ export class PersistenceWorker extends EventEmitter<PersistenceWorkerEvents> {
   constructor(private readonly options: PersistenceWorkerOptions) {
     super();
     this.log = options.log ?? consoleLogger;
-    this.worker = new Worker<Batch, WriteStats>(options.queueName, (job) => this.process(job), {
-      connection: options.connection,
-      concurrency: options.concurrency ?? 2,
-      lockDuration: options.lockDuration ?? 30_000,
-      stalledInterval: options.stalledInterval ?? 15_000,
-      maxStalledCount: options.maxStalledCount ?? 5,
-      autorun: true,
-    });
+    this.worker = new Worker<Batch, { fromSeq: number; toSeq: number }>(
+      options.queueName,
+      (job) => this.process(job),
+      {
+        connection: options.connection,
+        concurrency: options.concurrency ?? 16,
+        lockDuration: options.lockDuration ?? 30_000,
+        stalledInterval: options.stalledInterval ?? 15_000,
+        maxStalledCount: options.maxStalledCount ?? 5,
+        autorun: true,
+      },
+    );
     this.worker.on('completed', (job, stats) => this.emit('written', stats, job));
     this.worker.on('failed', (job, error) => {
       if (!job) return;
@@ -118,7 +135,7 @@ export class PersistenceWorker extends EventEmitter<PersistenceWorkerEvents> {
   }
 
   /** The pool and writer in use, created on first use and again after a wedge. */
-  private async database(): Promise<{ pool: DatabasePool; writer: BatchWriter }> {
+  private async database(): Promise<Database> {
     if (!this.current) {
       const created = createDatabasePool(this.options.databaseUrl, {
         maximumPoolSize: this.poolSize(),
@@ -126,7 +143,11 @@ export class PersistenceWorker extends EventEmitter<PersistenceWorkerEvents> {
       }).then((pool) => {
         this.pools.add(pool);
         this.currentPool = pool;
-        return { pool, writer: new BatchWriter(pool) };
+        const writer = new BatchWriter(pool);
+        const committer = new GroupCommitter((batches) => writer.writeGroup(batches), {
+          parallel: this.options.writers ?? 2,
+        });
+        return { pool, writer, committer };
       });
       created.catch(() => {
         if (this.current === created) this.current = undefined;
@@ -137,7 +158,7 @@ export class PersistenceWorker extends EventEmitter<PersistenceWorkerEvents> {
   }
 
   private poolSize(): number {
-    return this.options.poolOptions?.maximumPoolSize ?? (this.options.concurrency ?? 2) + 1;
+    return this.options.poolOptions?.maximumPoolSize ?? (this.options.writers ?? 2) + 1;
   }
 
   /** Drops a pool that stopped working; its connections are closed in the background. */
@@ -153,12 +174,12 @@ export class PersistenceWorker extends EventEmitter<PersistenceWorkerEvents> {
     grace.unref();
   }
 
-  private async process(job: Job<Batch, WriteStats>): Promise<WriteStats> {
+  private async process(job: Job<Batch>): Promise<{ fromSeq: number; toSeq: number }> {
     const batch = job.data;
     if (!batch || typeof batch.fromSeq !== 'number' || !Array.isArray(batch.events)) {
       throw new Error(`job ${job.id} does not carry a batch`);
     }
-    const { pool, writer } = await this.database();
+    const { pool, committer } = await this.database();
     const state = pool.state();
     if (state.pendingDestroyConnections >= this.poolSize() && state.waitingClients > 0) {
       this.replacePool(pool, 'every connection is stuck being destroyed');
@@ -172,10 +193,11 @@ export class PersistenceWorker extends EventEmitter<PersistenceWorkerEvents> {
         timeoutMs,
       );
     });
-    const write = writer.write(batch);
+    const write = committer.submit(batch);
     write.catch(() => {}); // it may settle after the timeout: nobody listens any more
     try {
-      return await Promise.race([write, timeout]);
+      await Promise.race([write, timeout]);
+      return { fromSeq: batch.fromSeq, toSeq: batch.toSeq };
     } catch (error) {
       if (error instanceof WriteTimeoutError) this.replacePool(pool, error.message);
       throw error;

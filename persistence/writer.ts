@@ -32,17 +32,37 @@ export class BatchWriter {
   constructor(private readonly pool: DatabasePool) {}
 
   async write(batch: Batch): Promise<WriteStats> {
-    if (!(batch.fromSeq > 0 && batch.toSeq >= batch.fromSeq)) {
-      throw new RangeError(`bad batch range ${batch.fromSeq}..${batch.toSeq}`);
+    return this.writeGroup([batch]);
+  }
+
+  /**
+   * Several batches in one statement (group commit, see group-commit.ts): their events are taken together,
+   * so each entity's newest state wins across them, and each batch's range is recorded. The result is the
+   * same as writing them one by one, in any order.
+   */
+  async writeGroup(batches: readonly Batch[]): Promise<WriteStats> {
+    if (batches.length === 0) throw new RangeError('no batch to write');
+    for (const b of batches) {
+      if (!(b.fromSeq > 0 && b.toSeq >= b.fromSeq))
+        throw new RangeError(`bad batch range ${b.fromSeq}..${b.toSeq}`);
     }
-    await this.resolveInstruments(batch);
-    const rows = batchRows(batch, (symbol) => this.instruments.get(symbol) ?? null);
+    const merged: Batch =
+      batches.length === 1
+        ? batches[0]!
+        : {
+            fromSeq: Math.min(...batches.map((b) => b.fromSeq)),
+            toSeq: Math.max(...batches.map((b) => b.toSeq)),
+            commands: batches.flatMap((b) => b.commands),
+            events: batches.flatMap((b) => b.events),
+          };
+    await this.resolveInstruments(merged);
+    const rows = batchRows(merged, (symbol) => this.instruments.get(symbol) ?? null);
     // One statement, one transaction (see batchStatement). slonik may retry it after a serialization
     // failure: it is idempotent.
-    await this.pool.query(batchStatement(batch, rows));
+    await this.pool.query(batchStatement(batches, rows));
     const counts = {} as Record<keyof BatchRows, number>;
     for (const [name, set] of Object.entries(rows)) counts[name as keyof BatchRows] = set.size;
-    return { fromSeq: batch.fromSeq, toSeq: batch.toSeq, rows: counts };
+    return { fromSeq: merged.fromSeq, toSeq: merged.toSeq, rows: counts };
   }
 
   /** Learns the ids of the symbols the batch uses: from the batch itself, else from the database. */
@@ -72,7 +92,7 @@ export class BatchWriter {
  * by the same batch are seen. Parents come first and rows within a table are sorted by key, so concurrent
  * writers take row locks in one order.
  */
-export function batchStatement(batch: Batch, rows: BatchRows) {
+export function batchStatement(batches: readonly Batch[], rows: BatchRows) {
   const steps: [string, BatchRows[keyof BatchRows], 'seq' | 'nothing'][] = [
     ['users', rows.users, 'seq'],
     ['instruments', rows.instruments, 'seq'],
@@ -96,6 +116,16 @@ export function batchStatement(batch: Batch, rows: BatchRows) {
   return sql.unsafe`
     ${withClause}
     INSERT INTO persisted_batches (from_seq, to_seq, events)
-    VALUES (${batch.fromSeq}, ${batch.toSeq}, ${batch.events.length})
+    SELECT * FROM unnest(
+      ${sql.array(
+        batches.map((b) => b.fromSeq),
+        'int8',
+      )}, ${sql.array(
+        batches.map((b) => b.toSeq),
+        'int8',
+      )}, ${sql.array(
+        batches.map((b) => b.events.length),
+        'int4',
+      )})
     ON CONFLICT DO NOTHING`;
 }

@@ -147,7 +147,7 @@ describe('pipeline', () => {
 
   it('PostgreSQL connections cut for seconds mid-flow: jobs retry, then the database reconciles', async () => {
     const { db, q } = await fresh('exch_pipe_cut');
-    const w = q.worker(db.url, { concurrency: 2, poolOptions: { applicationName: 'exch-cut-victim' } });
+    const w = q.worker(db.url, { poolOptions: { applicationName: 'exch-cut-victim' } });
     let retried = 0;
     w.worker.on('failed', () => retried++);
     const half = Math.floor(batches.length / 2);
@@ -186,7 +186,8 @@ describe('pipeline', () => {
     for (const o of orders) (o as { filledQuantity: string }).filledQuantity = '123';
     await q.queue.add('batch', poison, { ...TEST_JOB_OPTIONS, attempts: 3, jobId: jobIdOf(poison) });
     await q.add(batches.slice(4, 8));
-    const w = q.worker(db.url, { concurrency: 1 });
+    // Several jobs at once: the poison batch shares a group with good ones, which must still commit.
+    const w = q.worker(db.url, { concurrency: 8 });
     const fatal = await new Promise<Error>((resolve) => w.on('fatal', resolve));
     expect(fatal.message).toMatch(/failed 3 times/);
     expect(await q.queue.isPaused()).toBe(true);
