@@ -105,6 +105,7 @@ async function runLoad(job: LoadJob): Promise<LoadResult> {
   let errors = 0;
   const errorCodes: Record<string, number> = {};
   const sockets: WebSocket[] = [];
+  const senders: ((dueAt: number) => void)[] = [];
 
   await Promise.all(
     job.creds.map(
@@ -160,36 +161,39 @@ async function runLoad(job: LoadJob): Promise<LoadResult> {
             }
             send();
           });
+          // Open loop: the worker's pacer calls this with the time the order was due.
+          senders.push((dueAt: number) => {
+            const id = nextId++;
+            sentAt[id & 0xffff] = dueAt;
+            ws.send(`{"id":"${id}${orders[k++ & 4095]}`);
+          });
           (ws as unknown as { startLoad: () => void }).startLoad = () => {
-            if (job.rate <= 0) {
-              for (let i = 0; i < job.window; i++) send();
-              return;
-            }
-            // Open loop at a fixed rate: latency counts from when each order was due, not from when it
-            // went out, so a stalled server cannot hide its stall (coordinated omission).
-            const perMs = job.rate / job.creds.length / 1000;
-            const t0 = performance.now();
-            let sent = 0;
-            const timer = setInterval(() => {
-              if (stopping) {
-                clearInterval(timer);
-                return;
-              }
-              const due = Math.floor((performance.now() - t0) * perMs);
-              raw().cork();
-              while (sent < due) {
-                const id = nextId++;
-                sentAt[id & 0xffff] = t0 + sent / perMs;
-                ws.send(`{"id":"${id}${orders[k++ & 4095]}`);
-                sent++;
-              }
-              raw().uncork();
-            }, 1);
+            if (job.rate <= 0) for (let i = 0; i < job.window; i++) send();
           };
         }),
     ),
   );
   for (const ws of sockets) (ws as unknown as { startLoad: () => void }).startLoad();
+  if (job.rate > 0) {
+    // Open loop at a fixed rate, spread evenly over the connections in turn: latency counts from when each
+    // order was due, not from when it went out, so a stalled server cannot hide its stall (coordinated
+    // omission).
+    const perMs = job.rate / 1000;
+    const t0 = performance.now();
+    let sent = 0;
+    const pacer = setInterval(() => {
+      if (stopping) {
+        clearInterval(pacer);
+        return;
+      }
+      const due = Math.floor((performance.now() - t0) * perMs);
+      while (sent < due) {
+        // Order number `sent` fell due when `sent + 1` orders were due.
+        senders[sent % senders.length]!(t0 + (sent + 1) / perMs);
+        sent++;
+      }
+    }, 1);
+  }
   await new Promise((r) => setTimeout(r, job.warmupMs));
   measuring = true;
   const elu0 = performance.eventLoopUtilization();
