@@ -56,7 +56,6 @@ const TARGET_OPS_PER_SEC = 2_000_000;
 const TARGET_RATIO = 100;
 const TARGET_HEAP_MIB_PER_1M = 256;
 const DEFAULT_PEER_OPS = 200_000;
-const INSTRUCTION_WARM_OPS = 20_000;
 
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const flags = new Flags(args);
@@ -73,6 +72,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const chunk = flags.int('chunk', 10_000, 1);
   // Opt-in (slow): instructions per op under callgrind, which a busy machine cannot skew.
   const instructionOps = flags.int('instructions', 0, 0);
+  // Counted ops start after this many, so the book has its depth and the JIT its optimized code.
+  const instructionWarm = flags.int('instructions-warm', 100_000, 0);
   flags.done();
 
   status(`engine: generating the flow: ${describeFlow(params)}`);
@@ -178,18 +179,14 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     status(
       `engine: counting instructions under callgrind for ${instructionOps.toLocaleString('en-US')} ops (slow)`,
     );
-    const counts = await countInstructions(
-      params,
-      INSTRUCTION_WARM_OPS,
-      Math.min(instructionOps, params.ops),
-    );
+    const counts = await countInstructions(params, instructionWarm, Math.min(instructionOps, params.ops));
     const e = counts.find((c) => c.book === 'engine')?.instructionsPerOp ?? Number.NaN;
     const p = counts.find((c) => c.book === 'peer')?.instructionsPerOp ?? Number.NaN;
     instructions = {
       engine: e,
       peer: p,
       ratio: round1(p / e),
-      basis: `ops ${INSTRUCTION_WARM_OPS.toLocaleString('en-US')}..${(INSTRUCTION_WARM_OPS + instructionOps).toLocaleString('en-US')} of the same flow, after the earlier ones warmed the JIT (valgrind --tool=callgrind)`,
+      basis: `ops ${instructionWarm.toLocaleString('en-US')}..${(instructionWarm + instructionOps).toLocaleString('en-US')} of the same flow, after the earlier ones warmed the JIT (valgrind --tool=callgrind, node --single-threaded)`,
     };
   }
 

@@ -33,7 +33,6 @@ import { roundSpread } from './lib/stats.js';
 
 /** Issue #3's target. */
 const TARGET_RISK_ON_OPS_PER_SEC = 1_000_000;
-const INSTRUCTION_WARM_OPS = 20_000;
 
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const flags = new Flags(args);
@@ -45,6 +44,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const chunk = flags.int('chunk', 10_000, 1);
   // Opt-in (slow): instructions per op under callgrind, which a busy machine cannot skew.
   const instructionOps = flags.int('instructions', 0, 0);
+  // Counted ops start after this many, so the book has its depth and the JIT its optimized code.
+  const instructionWarm = flags.int('instructions-warm', 20_000, 0);
   flags.done();
 
   status(`risk: generating the flow: ${describeFlow(params)}`);
@@ -104,7 +105,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     status(
       `risk: counting instructions under callgrind for ${instructionOps.toLocaleString('en-US')} ops (slow)`,
     );
-    const counts = await countInstructions(params, INSTRUCTION_WARM_OPS, instructionOps, [
+    const counts = await countInstructions(params, instructionWarm, instructionOps, [
       'engine',
       'engine-risk',
     ]);
@@ -114,7 +115,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       riskOff: offI,
       riskOn: onI,
       onOverOff: round1(onI / offI),
-      basis: `ops ${INSTRUCTION_WARM_OPS.toLocaleString('en-US')}..${(INSTRUCTION_WARM_OPS + instructionOps).toLocaleString('en-US')} of the same flow after the earlier ones warmed the JIT (valgrind --tool=callgrind; the risk-on setup's deposits use the default --deposit and --leverage)`,
+      basis: `ops ${instructionWarm.toLocaleString('en-US')}..${(instructionWarm + instructionOps).toLocaleString('en-US')} of the same flow after the earlier ones warmed the JIT (valgrind --tool=callgrind, node --single-threaded; the risk-on setup's deposits use the default --deposit and --leverage)`,
     };
   }
 

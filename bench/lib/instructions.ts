@@ -63,6 +63,9 @@ function callgrind(
     '--smc-check=all', // V8 writes machine code at run time
     `--callgrind-out-file=${file}`,
     process.execPath,
+    // JIT compilation and GC on V8's helper threads would happen at timing-dependent moments; on one
+    // thread the count repeats.
+    '--single-threaded',
     fileURLToPath(import.meta.url),
     book,
     JSON.stringify({ ...params, ops: flowOps }),
