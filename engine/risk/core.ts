@@ -171,13 +171,19 @@ export class RiskCore implements RiskPort {
   emitState(out: EngineEvent[]): void {
     const seq = this.engine.currentSeq;
     const ts = this.engine.now;
+    const accounts = this.dirtyAccounts;
+    // A position's liquidation price depends on its account's balance and other positions: when the
+    // account changed, every open position of it is re-emitted, so no persisted copy goes stale.
+    for (let i = 0; i < accounts.length; i++) {
+      const a = accounts[i];
+      if (a.positions.size > 0) for (const p of a.positions.values()) this.touchPosition(p);
+    }
     const positions = this.dirtyPositions;
     for (let i = 0; i < positions.length; i++) {
       const p = positions[i];
       out.push(p.toEvent(seq, ts, p.instrument.markUnits, liquidationPrice(this, p)));
     }
     positions.length = 0;
-    const accounts = this.dirtyAccounts;
     for (let i = 0; i < accounts.length; i++) out.push(accounts[i].toEvent(seq, ts));
     accounts.length = 0;
   }
