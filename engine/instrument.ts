@@ -20,10 +20,12 @@ export const MAX_LEVERAGE = 100;
 /** Formatted strings are cached per instrument; the cache is dropped when it grows past this many entries. */
 const STRING_CACHE_LIMIT = 1 << 16;
 /**
- * Prices within this many ticks of the first one formatted, and quantities below this many lots, are cached
- * in plain arrays (an indexed load instead of a Map lookup: these run several times per event).
+ * Prices within a window of this many ticks around the first one formatted, and quantities below this many
+ * lots, are cached in plain arrays (an indexed load instead of a Map lookup: these run several times per
+ * event). The arrays are allocated whole on first use: written sparsely, V8 would make them dictionaries.
  */
-const DENSE_CACHE = 1 << 16;
+const DENSE_PRICES = 1 << 13;
+const DENSE_QTYS = 1 << 12;
 
 export class Instrument {
   readonly id: number;
@@ -54,9 +56,9 @@ export class Instrument {
   private readonly priceStrings = new Map<number, string>();
   private readonly qtyStrings = new Map<number, string>();
   /** Dense price cache: index ticks - priceBase; the base is set by the first price formatted. */
-  private readonly priceDense: string[] = [];
-  private priceBase = -1;
-  private readonly qtyDense: string[] = [];
+  private priceDense: Array<string | undefined> | null = null;
+  private priceBase = 0;
+  private qtyDense: Array<string | undefined> | null = null;
 
   constructor(id: number, spec: InstrumentSpec, tick: bigint, lot: bigint, minLots: number, maxLots: number) {
     this.id = id;
@@ -103,13 +105,18 @@ export class Instrument {
   }
 
   priceString(ticks: number): string {
-    if (this.priceBase < 0) this.priceBase = ticks > DENSE_CACHE >>> 1 ? ticks - (DENSE_CACHE >>> 1) : 0;
+    let dense = this.priceDense;
+    if (dense === null) {
+      dense = new Array<string | undefined>(DENSE_PRICES).fill(undefined);
+      this.priceDense = dense;
+      this.priceBase = ticks > DENSE_PRICES >>> 1 ? ticks - (DENSE_PRICES >>> 1) : 0;
+    }
     const i = ticks - this.priceBase;
-    if (i >= 0 && i < DENSE_CACHE) {
-      let s = this.priceDense[i];
+    if (i >= 0 && i < DENSE_PRICES) {
+      let s = dense[i];
       if (s === undefined) {
         s = this.formatCount(ticks, this.tickUnitsN, this.tickUnits);
-        this.priceDense[i] = s;
+        dense[i] = s;
       }
       return s;
     }
@@ -124,11 +131,16 @@ export class Instrument {
 
   qtyString(lots: number): string {
     if (lots === 0) return '0';
-    if (lots < DENSE_CACHE) {
-      let s = this.qtyDense[lots];
+    if (lots < DENSE_QTYS) {
+      let dense = this.qtyDense;
+      if (dense === null) {
+        dense = new Array<string | undefined>(DENSE_QTYS).fill(undefined);
+        this.qtyDense = dense;
+      }
+      let s = dense[lots];
       if (s === undefined) {
         s = this.formatCount(lots, this.lotUnitsN, this.lotUnits);
-        this.qtyDense[lots] = s;
+        dense[lots] = s;
       }
       return s;
     }
