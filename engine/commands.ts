@@ -147,15 +147,23 @@ export type AmendOrder = {
   quantity?: Decimal;
 } & OrderRef;
 
+/**
+ * Why a trader-side cancel was sent: by the trader (default), or by the gateway's cancel-on-disconnect.
+ * Recorded as the order's cancelReason (USER / CANCEL_ALL, or DISCONNECT).
+ */
+export type CancelSource = 'TRADER' | 'DISCONNECT';
+
 export type CancelOrder = {
   type: 'cancel_order';
   accountId: number;
+  source?: CancelSource;
 } & OrderRef;
 
 export interface CancelAll {
   type: 'cancel_all';
   accountId: number;
   symbol?: string;
+  source?: CancelSource;
 }
 
 /** Stop-loss / take-profit on a position: when the mark crosses one, a reduce-only market order closes it. */

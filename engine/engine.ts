@@ -409,20 +409,26 @@ export class Engine implements EngineApi, MatchSink {
   }
 
   private cancel(cmd: CancelOrder): void {
+    if (cmd.source !== undefined && cmd.source !== 'TRADER' && cmd.source !== 'DISCONNECT') {
+      return this.reject(cmd, 'INVALID_COMMAND', null, null);
+    }
     const order = this.findOwned(cmd);
     if (order === undefined) return;
     this.touch(order);
     this.takeOut(order);
-    order.cancel('USER');
+    order.cancel(cmd.source === 'DISCONNECT' ? 'DISCONNECT' : 'USER');
     this.finish(order);
   }
 
   private cancelAll(cmd: CancelAll): void {
     if (!isPositiveId(cmd.accountId)) return this.reject(cmd, 'INVALID_COMMAND', null, null);
+    if (cmd.source !== undefined && cmd.source !== 'TRADER' && cmd.source !== 'DISCONNECT') {
+      return this.reject(cmd, 'INVALID_COMMAND', null, null);
+    }
     if (cmd.symbol !== undefined && !this.markets.has(cmd.symbol)) {
       return this.reject(cmd, 'UNKNOWN_INSTRUMENT', null, null);
     }
-    this.cancelOrders(cmd.accountId, cmd.symbol, 'CANCEL_ALL');
+    this.cancelOrders(cmd.accountId, cmd.symbol, cmd.source === 'DISCONNECT' ? 'DISCONNECT' : 'CANCEL_ALL');
   }
 
   /** Cancels an account's live orders (optionally on one instrument), oldest first. Returns how many. */

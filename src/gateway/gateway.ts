@@ -215,12 +215,13 @@ export class Gateway {
     if (s.cancelOnDisconnect === 'off' || !this.sequencer.accepting) return;
     try {
       if (s.cancelOnDisconnect === 'account') {
-        for (const acc of this.accountsOf(s)) this.submit({ type: 'cancel_all', accountId: acc });
+        for (const acc of this.accountsOf(s))
+          this.submit({ type: 'cancel_all', accountId: acc, source: 'DISCONNECT' });
       } else {
         for (const orderId of s.placedOrders) {
           const o = this.engine.order(orderId);
           if (o !== undefined && isLive(o))
-            this.submit({ type: 'cancel_order', accountId: o.accountId, orderId });
+            this.submit({ type: 'cancel_order', accountId: o.accountId, orderId, source: 'DISCONNECT' });
         }
       }
     } catch (e) {
@@ -1067,7 +1068,12 @@ export class Gateway {
       if (s.closed) {
         // The connection went away while this order was in flight: cancel-on-disconnect covers it too.
         if (this.sequencer.accepting)
-          this.submit({ type: 'cancel_order', accountId: order.accountId, orderId: order.orderId });
+          this.submit({
+            type: 'cancel_order',
+            accountId: order.accountId,
+            orderId: order.orderId,
+            source: 'DISCONNECT',
+          });
         return;
       }
       s.placedOrders.add(order.orderId);

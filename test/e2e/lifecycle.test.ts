@@ -259,7 +259,7 @@ describe('order life cycle end to end', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     const st = await a2.call('order_status', { orderId: p.result.order.orderId });
-    expect(st.result.order.status).toBe('CANCELLED');
+    expect(st.result.order).toMatchObject({ status: 'CANCELLED', cancelReason: 'DISCONNECT' });
     a2.close();
   });
 
