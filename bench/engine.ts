@@ -186,7 +186,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       engine: e,
       peer: p,
       ratio: round1(p / e),
-      basis: `ops ${instructionWarm.toLocaleString('en-US')}..${(instructionWarm + instructionOps).toLocaleString('en-US')} of the same flow, after the earlier ones warmed the JIT (valgrind --tool=callgrind, node --single-threaded)`,
+      basis: `ops ${instructionWarm.toLocaleString('en-US')}..${(instructionWarm + instructionOps).toLocaleString('en-US')} of the same flow, after the earlier ones warmed the JIT (valgrind --tool=callgrind, node --predictable)`,
     };
   }
 

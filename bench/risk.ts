@@ -115,7 +115,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       riskOff: offI,
       riskOn: onI,
       onOverOff: round1(onI / offI),
-      basis: `ops ${instructionWarm.toLocaleString('en-US')}..${(instructionWarm + instructionOps).toLocaleString('en-US')} of the same flow after the earlier ones warmed the JIT (valgrind --tool=callgrind, node --single-threaded; the risk-on setup's deposits use the default --deposit and --leverage)`,
+      basis: `ops ${instructionWarm.toLocaleString('en-US')}..${(instructionWarm + instructionOps).toLocaleString('en-US')} of the same flow after the earlier ones warmed the JIT (valgrind --tool=callgrind, node --predictable; the risk-on setup's deposits use the default --deposit and --leverage)`,
     };
   }
 

@@ -63,9 +63,11 @@ function callgrind(
     '--smc-check=all', // V8 writes machine code at run time
     `--callgrind-out-file=${file}`,
     process.execPath,
-    // JIT compilation and GC on V8's helper threads would happen at timing-dependent moments; on one
-    // thread the count repeats.
-    '--single-threaded',
+    // V8 otherwise compiles and collects on helper threads and sizes its heap from measured GC speed, so
+    // the work done depends on timing: two counts of the same code differed by 40% with only
+    // --single-threaded. --predictable adds a fixed GC schedule (and implies a single thread).
+    '--predictable',
+    '--predictable-gc-schedule',
     fileURLToPath(import.meta.url),
     book,
     JSON.stringify({ ...params, ops: flowOps }),
