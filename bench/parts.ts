@@ -66,7 +66,7 @@ export const PARTS: readonly PartInfo[] = [
     file: 'recovery.js',
     what: 'recovery time vs journal length',
     suiteArgs: [],
-    suiteTimeoutSec: 120,
+    suiteTimeoutSec: 240,
   },
 ];
 
