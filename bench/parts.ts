@@ -65,8 +65,10 @@ export const PARTS: readonly PartInfo[] = [
     name: 'recovery',
     file: 'recovery.js',
     what: 'recovery time vs journal length',
-    suiteArgs: [],
-    suiteTimeoutSec: 240,
+    // The full defaults (journals up to 5M, a 1M-command replay from PostgreSQL) take about ten minutes;
+    // inside the suite: journals of 100k, and the 1M-resting-order restart the issue targets.
+    suiteArgs: ['--sizes', '100000', '--journal-max', '100000', '--resting', '100000,1000000'],
+    suiteTimeoutSec: 300,
   },
 ];
 

@@ -33,6 +33,7 @@ import { takeSnapshot } from '../src/recovery/snapshotter.js';
 import { BENCH_EPOCH_MICROS, BENCH_SYMBOL, generateFlow, toEngineCommands } from './flow.js';
 import { Flags } from './lib/args.js';
 import { dryRun, type Session } from './lib/engine-session.js';
+import { type Plot, recoveryPlot } from './lib/plot.js';
 import { status } from './lib/progress.js';
 
 const PG = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
@@ -316,11 +317,52 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     restartCpuSecondsWith1MRestingOrders: million?.withSnapshotCpuSeconds ?? null,
     restartSecondsWith1MRestingOrdersWithoutSnapshot: million?.withoutSnapshotSeconds ?? null,
     snapshotPauseMsWith1MRestingOrders:
-      (million?.snapshot as { pauseMs?: number } | undefined)?.pauseMs ?? null,
+      (million?.snapshot as { serializePauseMs?: number } | undefined)?.serializePauseMs ?? null,
     pageParse: { commands: 50_000, parseMs: r1(parseMs), structuredCloneMs: r1(cloneMs) },
     replay: replayRows,
     restart: restartRows,
+    plots: recoveryPlots(replayRows, restartRows),
   };
+}
+
+/** Recovery time against journal length (replay), and restart time against resting orders. */
+function recoveryPlots(
+  replayRows: Record<string, unknown>[],
+  restartRows: Record<string, unknown>[],
+): Plot[] {
+  const points = (
+    rows: Record<string, unknown>[],
+    x: string,
+    y: string,
+    scale: number,
+  ): Array<[number, number]> =>
+    rows.filter((r) => typeof r[y] === 'number').map((r) => [r[x] as number, (r[y] as number) * scale]);
+  return [
+    recoveryPlot(
+      [
+        {
+          name: 'replay from the PostgreSQL journal',
+          points: points(replayRows, 'commands', 'journalMs', 1e-3),
+        },
+        { name: 'replay in memory', points: points(replayRows, 'commands', 'inMemoryMs', 1e-3) },
+      ],
+      'mixed flow, risk on, no snapshot',
+    ),
+    {
+      id: 'restart-vs-resting',
+      title: 'Restart time vs resting orders',
+      xLabel: 'resting orders',
+      yLabel: 'restart time (s)',
+      note: 'snapshot plus a 10,000-command tail, or the whole journal without a snapshot',
+      series: [
+        { name: 'with a snapshot', points: points(restartRows, 'restingOrders', 'withSnapshotSeconds', 1) },
+        {
+          name: 'without a snapshot',
+          points: points(restartRows, 'restingOrders', 'withoutSnapshotSeconds', 1),
+        },
+      ],
+    },
+  ];
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
