@@ -8,26 +8,14 @@ import { silentLogger } from '../../src/log.js';
 import { MemoryBatcher } from '../../src/pipeline/memory-batcher.js';
 import { authParams } from '../../src/protocol/sign.js';
 import { ExchangeServer, type ServerOptions } from '../../src/server.js';
+import { BTC_PERP } from '../fixtures.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: wire messages, checked field by field by the tests
 export type Json = any;
 
 export const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
 
-export const BTC = {
-  symbol: 'BTC-PERP',
-  kind: 'PERPETUAL',
-  baseCurrency: 'BTC',
-  quoteCurrency: 'USD',
-  tickSize: '0.5',
-  lotSize: '0.001',
-  minQuantity: '0.001',
-  maxQuantity: '1000',
-  maxLeverage: '100',
-  makerFeeRate: '0.0002',
-  takerFeeRate: '0.001',
-  fundingIntervalSeconds: 28800,
-};
+export const BTC = BTC_PERP;
 
 export async function startServer(
   overrides: Partial<Config> = {},

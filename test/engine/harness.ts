@@ -4,22 +4,9 @@ import type { EngineOptions } from '../../engine/api.js';
 import type { Command, CommandBody } from '../../engine/commands.js';
 import { Engine } from '../../engine/engine.js';
 import type { EngineEvent, OrderEvent, TradeEvent } from '../../engine/events.js';
+import { BTC_PERP } from '../fixtures.js';
 
-export const BTC = {
-  type: 'create_instrument',
-  symbol: 'BTC-PERP',
-  kind: 'PERPETUAL',
-  baseCurrency: 'BTC',
-  quoteCurrency: 'USD',
-  tickSize: '0.5',
-  lotSize: '0.001',
-  minQuantity: '0.001',
-  maxQuantity: '1000',
-  maxLeverage: '100',
-  makerFeeRate: '0.0002',
-  takerFeeRate: '0.001',
-  fundingIntervalSeconds: 28800,
-} as const satisfies CommandBody;
+export const BTC = { type: 'create_instrument', ...BTC_PERP } as const satisfies CommandBody;
 
 export type Extra = Record<string, unknown>;
 

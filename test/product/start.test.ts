@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import pg from 'pg';
 import { afterAll, describe, expect, test } from 'vitest';
 import { ExchangeClient } from '../../src/client/index.js';
+import { BTC_PERP } from '../fixtures.js';
 
 const suffix = randomBytes(4).toString('hex');
 const DB = `exchange_product_${suffix}`;
@@ -112,20 +113,7 @@ describe('the product, started as the README says', () => {
     type Events = { events: { type: string; [k: string]: unknown }[] };
     const user = (await admin(adminPort, '/v1/users', { name: 'newcomer', email: null })) as Events;
     const userId = user.events.find((e) => e.type === 'user_created')!.userId as number;
-    await admin(adminPort, '/v1/instruments', {
-      symbol: 'BTC-PERP',
-      kind: 'PERPETUAL',
-      baseCurrency: 'BTC',
-      quoteCurrency: 'USD',
-      tickSize: '0.5',
-      lotSize: '0.001',
-      minQuantity: '0.001',
-      maxQuantity: '1000',
-      maxLeverage: '100',
-      makerFeeRate: '0.0002',
-      takerFeeRate: '0.001',
-      fundingIntervalSeconds: 28800,
-    });
+    await admin(adminPort, '/v1/instruments', BTC_PERP);
     const account = (await admin(adminPort, '/v1/accounts', {
       userId,
       currency: 'USD',
