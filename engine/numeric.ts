@@ -30,15 +30,27 @@ export function parseUnits(value: unknown, allowNegative = false): bigint | unde
   if (typeof value !== 'string') return undefined;
   const n = value.length;
   if (n === 0 || n > 22) return undefined;
-  let i = 0;
-  let negative = false;
-  if (value.charCodeAt(0) === MINUS) {
-    if (!allowNegative) return undefined;
-    negative = true;
-    i = 1;
-  }
-  const intStart = i;
-  // Integer digits accumulate in a double-free way: at most 12 digits stay far below 2^53.
+  const negative = value.charCodeAt(0) === MINUS;
+  if (negative && !allowNegative) return undefined;
+  if (!scanDecimal(value, negative ? 1 : 0)) return undefined;
+  // intPart < 10^12 and frac < 10^8: the sum is < 10^20, beyond 2^53, so combine in bigint.
+  const units = BigInt(scannedInt) * UNIT + BigInt(scannedFrac);
+  if (!negative) return units;
+  return units === 0n ? undefined : -units; // "-0" is not canonical
+}
+
+/** What the last successful `scanDecimal` read: the integer part, and the fraction in 1e-8 units. */
+let scannedInt = 0;
+let scannedFrac = 0;
+
+/**
+ * The one grammar of a canonical unsigned decimal, from `start` to the end of `value`: 1 to 12 integer
+ * digits without a leading zero, then optionally a dot and 1 to 8 digits. Both parts fit a double exactly
+ * (< 10^12 and < 10^8), so no bigint is made here; the callers combine them as they need.
+ */
+function scanDecimal(value: string, start: number): boolean {
+  const n = value.length;
+  let i = start;
   let intPart = 0;
   while (i < n) {
     const c = value.charCodeAt(i);
@@ -46,31 +58,26 @@ export function parseUnits(value: unknown, allowNegative = false): bigint | unde
     intPart = intPart * 10 + (c - DIGIT_0);
     i++;
   }
-  const intDigits = i - intStart;
-  if (intDigits === 0 || intDigits > 12) return undefined;
-  if (intDigits > 1 && value.charCodeAt(intStart) === DIGIT_0) return undefined;
+  const intDigits = i - start;
+  if (intDigits === 0 || intDigits > 12) return false;
+  if (intDigits > 1 && value.charCodeAt(start) === DIGIT_0) return false;
   let frac = 0;
   let fracDigits = 0;
   if (i < n) {
-    if (value.charCodeAt(i) !== DOT) return undefined;
+    if (value.charCodeAt(i) !== DOT) return false;
     i++;
     while (i < n) {
       const c = value.charCodeAt(i);
-      if (c < DIGIT_0 || c > DIGIT_9) return undefined;
+      if (c < DIGIT_0 || c > DIGIT_9) return false;
       frac = frac * 10 + (c - DIGIT_0);
       fracDigits++;
       i++;
     }
-    if (fracDigits === 0 || fracDigits > SCALE) return undefined;
+    if (fracDigits === 0 || fracDigits > SCALE) return false;
   }
-  for (let k = fracDigits; k < SCALE; k++) frac *= 10;
-  // intPart < 10^12 and frac < 10^8: the sum is < 10^20, beyond 2^53, so combine in bigint.
-  let units = BigInt(intPart) * UNIT + BigInt(frac);
-  if (negative) {
-    if (units === 0n) return undefined; // "-0" is not canonical
-    units = -units;
-  }
-  return units;
+  scannedInt = intPart;
+  scannedFrac = frac * FRAC_SCALE[fracDigits];
+  return true;
 }
 
 /** Units as a number up to this bound are exact; beyond it the bigint paths take over. */
@@ -93,33 +100,9 @@ export function parseUnitsNumber(value: unknown): number {
   if (typeof value !== 'string') return PARSE_INVALID;
   const n = value.length;
   if (n === 0 || n > 22) return PARSE_INVALID;
-  let i = 0;
-  let intPart = 0;
-  while (i < n) {
-    const c = value.charCodeAt(i);
-    if (c < DIGIT_0 || c > DIGIT_9) break;
-    intPart = intPart * 10 + (c - DIGIT_0);
-    i++;
-  }
-  if (i === 0 || i > 12) return PARSE_INVALID;
-  if (i > 1 && value.charCodeAt(0) === DIGIT_0) return PARSE_INVALID;
-  let frac = 0;
-  let fracDigits = 0;
-  if (i < n) {
-    if (value.charCodeAt(i) !== DOT) return PARSE_INVALID;
-    i++;
-    while (i < n) {
-      const c = value.charCodeAt(i);
-      if (c < DIGIT_0 || c > DIGIT_9) return PARSE_INVALID;
-      frac = frac * 10 + (c - DIGIT_0);
-      fracDigits++;
-      i++;
-    }
-    if (fracDigits === 0 || fracDigits > SCALE) return PARSE_INVALID;
-  }
-  if (intPart > SAFE_INT_PART) return PARSE_TOO_BIG;
-  frac *= FRAC_SCALE[fracDigits];
-  return intPart * 100_000_000 + frac;
+  if (!scanDecimal(value, 0)) return PARSE_INVALID;
+  if (scannedInt > SAFE_INT_PART) return PARSE_TOO_BIG;
+  return scannedInt * 100_000_000 + scannedFrac;
 }
 
 /** 10^(8 - digits): scales a fraction of `digits` digits to 1e-8 units. */
