@@ -30,7 +30,13 @@ import { createDatabasePool } from '../persistence/db.js';
 import { migrate } from '../persistence/migrate.js';
 import { recover } from '../src/recovery/recover.js';
 import { takeSnapshot } from '../src/recovery/snapshotter.js';
-import { BENCH_EPOCH_MICROS, BENCH_SYMBOL, generateFlow, toEngineCommands } from './flow.js';
+import {
+  BENCH_EPOCH_MICROS,
+  BENCH_INSTRUMENT,
+  BENCH_SYMBOL,
+  generateFlow,
+  toEngineCommands,
+} from './flow.js';
 import { Flags } from './lib/args.js';
 import { dryRun, type Session } from './lib/engine-session.js';
 import { type Plot, recoveryPlot } from './lib/plot.js';
@@ -57,7 +63,7 @@ function setup(): { commands: Command[]; session: Session } {
     commands.push(cmd);
     return out;
   };
-  apply(benchInstrument());
+  apply({ ...BENCH_INSTRUMENT });
   const accountIds: number[] = [];
   for (let i = 0; i < 1000; i++) {
     const user = apply({ type: 'create_user', name: `bench-${i + 1}`, email: null }).find(
@@ -85,24 +91,6 @@ function mixedFlow(ops: number): { setup: Command[]; flow: Command[] } {
   const cmds = toEngineCommands(flow, { accountIds: session.accountIds, firstSeq: session.firstSeq });
   dryRun(session, cmds, flow); // re-targets cancels in place, and checks the final book
   return { setup: commands, flow: cmds };
-}
-
-function benchInstrument(): Record<string, unknown> {
-  return {
-    type: 'create_instrument',
-    symbol: BENCH_SYMBOL,
-    kind: 'PERPETUAL',
-    baseCurrency: 'BENCH',
-    quoteCurrency: 'USD',
-    tickSize: '0.01',
-    lotSize: '1',
-    minQuantity: '1',
-    maxQuantity: '1000000',
-    maxLeverage: '100',
-    makerFeeRate: '0.0002',
-    takerFeeRate: '0.0005',
-    fundingIntervalSeconds: 28800,
-  };
 }
 
 function replay(commands: readonly Command[], engine: Engine = new EngineClass({ risk: true })): Engine {
