@@ -94,11 +94,7 @@ function mixedFlow(ops: number): { setup: Command[]; flow: Command[] } {
 }
 
 function replay(commands: readonly Command[], engine: Engine = new EngineClass({ risk: true })): Engine {
-  const out: EngineEvent[] = [];
-  for (let i = 0; i < commands.length; i++) {
-    out.length = 0;
-    engine.apply(commands[i], out);
-  }
+  for (let i = 0; i < commands.length; i++) engine.replay(commands[i]);
   return engine;
 }
 

@@ -39,6 +39,13 @@ export interface EngineApi {
    * gap means the caller has lost a command.
    */
   apply(cmd: Command, out: EngineEvent[]): void;
+  /**
+   * Applies one command for its state alone, as recovery does with a journal whose events are already
+   * persisted: every state change and every id assignment happens exactly as in `apply` (same state hash,
+   * same snapshot), but the state, trade, ledger and book events are not built, which is most of a
+   * command's cost. A checkpoint's hash is not computed either: call `stateHash()` where one is needed.
+   */
+  replay(cmd: Command): void;
   /** seq of the last applied command; 0 for a fresh engine. */
   readonly lastSeq: number;
 

@@ -121,6 +121,10 @@ export class Engine implements EngineApi, MatchSink {
   private seq = 0;
   private ts = 0;
   private out: EngineEvent[] = [];
+  /** False while `replay` applies a command: events are not built (state changes are unaffected). */
+  private emitting = true;
+  /** Where `replay` points `out`: the rare events still built there are dropped after each command. */
+  private readonly discard: EngineEvent[] = [];
 
   readonly markets = new Map<string, Market>();
   readonly users = new Map<number, UserState>();
@@ -172,6 +176,21 @@ export class Engine implements EngineApi, MatchSink {
     return this.seq;
   }
 
+  /** False while `replay` runs: the risk core skips building event payloads too. */
+  get building(): boolean {
+    return this.emitting;
+  }
+
+  replay(cmd: Command): void {
+    this.emitting = false;
+    try {
+      this.apply(cmd, this.discard);
+    } finally {
+      this.emitting = true;
+      this.discard.length = 0;
+    }
+  }
+
   apply(cmd: Command, out: EngineEvent[]): void {
     if (cmd.seq !== this.seq + 1) {
       throw new Error(`engine expected seq ${this.seq + 1}, got ${cmd.seq}: a command was lost or repeated`);
@@ -202,7 +221,8 @@ export class Engine implements EngineApi, MatchSink {
         this.sessionEnd(cmd);
         break;
       case 'checkpoint':
-        out.push({ type: 'state_hash', seq: this.seq, ts: this.ts, hash: this.stateHash() });
+        if (this.emitting)
+          out.push({ type: 'state_hash', seq: this.seq, ts: this.ts, hash: this.stateHash() });
         break;
       default:
         if (this.risk === null || !this.risk.handle(cmd)) this.reject(cmd, 'INVALID_COMMAND', null, null);
@@ -579,6 +599,7 @@ export class Engine implements EngineApi, MatchSink {
     const tradeId = this.nextTradeId++;
     const money = this.risk === null ? ZERO_MONEY : this.money;
     this.risk?.settle(taker, maker, priceTicks, lots, tradeId, money);
+    if (!this.emitting) return;
     this.out.push({
       type: 'trade',
       seq: this.seq,
@@ -749,7 +770,7 @@ export class Engine implements EngineApi, MatchSink {
         const o = orders[i]!;
         orders[i] = null;
         o.flags &= ~F_DIRTY;
-        out.push(o.toEvent(seq, ts));
+        if (this.emitting) out.push(o.toEvent(seq, ts));
       }
       this.dirtyOrderCount = 0;
     }
@@ -759,6 +780,13 @@ export class Engine implements EngineApi, MatchSink {
       const levels = this.dirtyLevels;
       const sides = this.dirtyLevelSides;
       const markets = this.dirtyLevelMarkets;
+      if (!this.emitting) {
+        levels.fill(null, 0, nLevels);
+        sides.fill(null, 0, nLevels);
+        markets.fill(null, 0, nLevels);
+        this.dirtyLevelCount = 0;
+        return;
+      }
       for (let i = 0; i < nLevels; i++) {
         const level = levels[i]!;
         const side = sides[i]!;

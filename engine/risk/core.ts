@@ -128,6 +128,12 @@ export class RiskCore implements RiskPort {
     tradeId: number | null,
     positionId: number | null,
   ): void {
+    const entryId = this.nextLedgerId++;
+    if (!this.engine.building) {
+      account.balance += amount;
+      this.touchAccount(account);
+      return;
+    }
     // The account remembers its balance's string: the chain's "before" is the last entry's "after".
     const before = account.balanceString();
     account.balance += amount;
@@ -136,7 +142,7 @@ export class RiskCore implements RiskPort {
       type: 'ledger',
       seq: this.engine.currentSeq,
       ts: this.engine.now,
-      entryId: this.nextLedgerId++,
+      entryId,
       accountId: account.id,
       entryType: type,
       amount: formatUnits(amount),
@@ -179,6 +185,12 @@ export class RiskCore implements RiskPort {
       if (a.positions.size > 0) for (const p of a.positions.values()) this.touchPosition(p);
     }
     const positions = this.dirtyPositions;
+    if (!this.engine.building) {
+      // Replay: the touches above happened (they stamp updatedAt, which is state); nothing is built.
+      positions.length = 0;
+      accounts.length = 0;
+      return;
+    }
     for (let i = 0; i < positions.length; i++) {
       const p = positions[i];
       out.push(p.toEvent(seq, ts, p.instrument.markUnits, liquidationPrice(this, p)));

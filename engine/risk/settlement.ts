@@ -23,10 +23,12 @@ export function settle(
   const takerFee = fee(notional, taker.commissionRate);
   const makerPnl = fill(core, maker, lots, priceTicks, notional, makerFee, tradeId);
   const takerPnl = fill(core, taker, lots, priceTicks, notional, takerFee, tradeId);
-  money.makerFee = formatUnits(makerFee);
-  money.takerFee = formatUnits(takerFee);
-  money.makerRealizedPnl = formatUnits(makerPnl);
-  money.takerRealizedPnl = formatUnits(takerPnl);
+  if (core.engine.building) {
+    money.makerFee = formatUnits(makerFee);
+    money.takerFee = formatUnits(takerFee);
+    money.makerRealizedPnl = formatUnits(makerPnl);
+    money.takerRealizedPnl = formatUnits(takerPnl);
+  }
   reserve(core, maker);
   reserve(core, taker);
 }

@@ -19,7 +19,6 @@ import type { ConnectionOptions } from 'bullmq';
 import { type CommonQueryMethods, type DatabasePool, sql } from 'slonik';
 import type { EngineApi } from '../../engine/api.js';
 import { Engine } from '../../engine/engine.js';
-import type { EngineEvent } from '../../engine/events.js';
 import { restoreInto } from '../../engine/snapshot.js';
 import { readWatermark } from '../../persistence/watermark.js';
 import { RecoveryError } from './errors.js';
@@ -193,19 +192,16 @@ export async function recover(options: RecoverOptions): Promise<RecoveryResult> 
   progress.phase = 'replaying';
   report();
   const hashes = await persistedHashes(options.pool, engine.lastSeq, watermark);
-  const out: EngineEvent[] = [];
   for await (const page of readJournal(options.pool, engine.lastSeq, watermark, options.pageSize)) {
     const cmds = page.commands;
     for (let i = 0; i < cmds.length; i++) {
       const cmd = cmds[i];
-      out.length = 0;
-      engine.apply(cmd, out);
-      // Checkpoint commands carry their hash in their events; a hash recorded at another command (a
-      // final snapshot's proof, snapshotter.ts) is computed here.
+      // The journal's events are persisted already: replay changes state without building them.
+      engine.replay(cmd);
+      // Every hash persisted in the replayed range (checkpoints, a final snapshot's proof) is recomputed.
       if (hashes.size > 0 && hashes.has(cmd.seq)) {
         const expected = hashes.get(cmd.seq);
-        const ev = out.find((e) => e.type === 'state_hash');
-        const actual = ev?.type === 'state_hash' ? ev.hash : engine.stateHash();
+        const actual = engine.stateHash();
         if (actual !== expected) {
           throw new RecoveryError(
             'hash_mismatch',
