@@ -183,3 +183,32 @@ export class AccountView {
     };
   }
 }
+
+/**
+ * The gateway's views, one per account, created on first use (login, a request, a subscription). Every
+ * module that reads or feeds a view goes through this registry.
+ */
+export class AccountViews {
+  private readonly byAccount = new Map<number, AccountView>();
+
+  constructor(
+    private readonly epoch: string,
+    private readonly engine: EngineApi,
+    private readonly limits: ViewLimits,
+  ) {}
+
+  /** The view of `accountId`, or undefined while nobody has used the account yet. */
+  get(accountId: number): AccountView | undefined {
+    return this.byAccount.get(accountId);
+  }
+
+  /** The view of `accountId`, seeded from the engine now if it does not exist yet. */
+  open(accountId: number): AccountView {
+    let v = this.byAccount.get(accountId);
+    if (v === undefined) {
+      v = new AccountView(accountId, this.epoch, this.engine, this.limits);
+      this.byAccount.set(accountId, v);
+    }
+    return v;
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * Replies to commands (place, amend, cancel, cancel_all). A command's reply waits here until the batch that
+ * holds it is released (output commit), then is built from that command's own events. Waiting replies are
+ * a FIFO matched by seq: the sequencer hands seqs out in order, so the head is always the next one due.
+ */
+import type { EngineEvent, OrderEvent, OrderState } from '../../engine/events.js';
+import type { Metrics } from '../http/metrics.js';
+import type { Fill, RequestId } from '../protocol/types.js';
+import type { Clock } from '../sequencer.js';
+import type { AccountViews } from './account-view.js';
+import type { CancelOnDisconnect } from './cancel-on-disconnect.js';
+import { fillOf } from './fills.js';
+import type { Responses } from './responses.js';
+import { fillsJson, orderJson } from './serialize.js';
+import type { Session } from './session.js';
+
+export enum Kind {
+  Place,
+  Amend,
+  Cancel,
+  CancelAll,
+}
+
+/** A command's reply, waiting for its release. */
+export interface Pending {
+  seq: number;
+  session: Session;
+  id: RequestId;
+  idJson: string;
+  kind: Kind;
+  accountId: number;
+  orderId: number;
+  clientOrderId: string | undefined;
+  usIn: number;
+}
+
+export class Acks {
+  private pending: Pending[] = [];
+  private head = 0;
+
+  constructor(
+    private readonly views: AccountViews,
+    private readonly responses: Responses,
+    private readonly cancelOnDisconnect: CancelOnDisconnect,
+    private readonly metrics: Metrics,
+    private readonly clock: Clock,
+  ) {}
+
+  get count(): number {
+    return this.pending.length - this.head;
+  }
+
+  /** Registers a reply before its command is submitted (a batcher may release inside the submit). */
+  expect(p: Pending): void {
+    this.pending.push(p);
+  }
+
+  /** Nothing was sequenced for `p`: forget its reply (the caller answers the error). */
+  forget(p: Pending): void {
+    if (this.pending[this.pending.length - 1] === p) this.pending.pop();
+    if (p.kind === Kind.Place) this.releaseInflight(p);
+  }
+
+  /** The command `seq` was released with `events[start, end)`: answers its reply if one waits. */
+  settle(seq: number, events: EngineEvent[], start: number, end: number): void {
+    let p = this.pending[this.head];
+    if (p !== undefined && p.seq < seq) {
+      // A reply whose command went by unmatched (a bug): answer it rather than block every later reply.
+      this.dropUpTo(seq - 1);
+      p = this.pending[this.head];
+    }
+    if (p !== undefined && p.seq === seq) {
+      this.pending[this.head++] = undefined as unknown as Pending;
+      if (this.head > 1024 && this.head * 2 > this.pending.length) {
+        this.pending = this.pending.slice(this.head);
+        this.head = 0;
+      }
+      this.answer(p, events, start, end);
+    }
+  }
+
+  /** Answers INTERNAL_ERROR to every waiting reply with seq <= `seq`. */
+  dropUpTo(seq: number): void {
+    while (this.head < this.pending.length && this.pending[this.head]!.seq <= seq) {
+      const p = this.pending[this.head]!;
+      this.pending[this.head++] = undefined as unknown as Pending;
+      if (!p.session.closed) {
+        this.responses.error(
+          p.session,
+          p.idJson,
+          'INTERNAL_ERROR',
+          'internal error; query the order',
+          p.usIn,
+          {
+            seq: p.seq,
+          },
+        );
+      }
+    }
+  }
+
+  /** The batcher gave up: every waiting reply gets UNAVAILABLE. */
+  failAll(): void {
+    for (let k = this.head; k < this.pending.length; k++) {
+      const p = this.pending[k]!;
+      if (!p.session.closed)
+        this.responses.error(
+          p.session,
+          p.idJson,
+          'UNAVAILABLE',
+          'the command could not be made durable',
+          p.usIn,
+        );
+    }
+    this.pending = [];
+    this.head = 0;
+  }
+
+  /** The reply to a command, built from its own events. */
+  private answer(p: Pending, events: EngineEvent[], start: number, end: number): void {
+    if (p.kind === Kind.Place) this.releaseInflight(p);
+    if (p.kind === Kind.CancelAll) this.answerCancelAll(p, events, start, end);
+    else this.answerOrder(p, events, start, end);
+  }
+
+  /** A released place no longer counts against the open-order limit as in flight. */
+  private releaseInflight(p: Pending): void {
+    const v = this.views.get(p.accountId);
+    if (v !== undefined) v.inflightPlaces--;
+  }
+
+  private answerCancelAll(p: Pending, events: EngineEvent[], start: number, end: number): void {
+    const s = p.session;
+    const seq = events[start]?.seq ?? 0;
+    const ts = events[start]?.ts ?? 0;
+    const cancelled: OrderState[] = [];
+    for (let k = start; k < end; k++) {
+      const e = events[k]!;
+      if (e.type === 'rejected') {
+        if (s.closed) return;
+        return this.responses.error(s, p.idJson, e.reason, `refused by the engine: ${e.reason}`, p.usIn, {
+          seq,
+          ts,
+        });
+      }
+      if (e.type === 'order' && e.accountId === p.accountId && e.status === 'CANCELLED') cancelled.push(e);
+    }
+    if (!s.closed) this.responses.reply(s, p.idJson, JSON.stringify({ cancelled, seq, ts }), p.usIn);
+    this.metrics.ackLatency.observeUs(this.clock.nowMicros() - p.usIn);
+  }
+
+  /** place, amend, cancel: the order the command acted on, and its fills. */
+  private answerOrder(p: Pending, events: EngineEvent[], start: number, end: number): void {
+    const s = p.session;
+    const seq = events[start]?.seq ?? 0;
+    const ts = events[start]?.ts ?? 0;
+    let order: OrderEvent | undefined;
+    for (let k = start; k < end; k++) {
+      const e = events[k]!;
+      if (e.type === 'rejected') {
+        if (s.closed) return;
+        return this.responses.error(s, p.idJson, e.reason, `refused by the engine: ${e.reason}`, p.usIn, {
+          seq,
+          ts,
+        });
+      }
+      if (e.type === 'order' && e.accountId === p.accountId && isTheOrder(p, e)) {
+        order = e;
+        break;
+      }
+    }
+    if (order === undefined) {
+      if (!s.closed)
+        this.responses.error(
+          s,
+          p.idJson,
+          'INTERNAL_ERROR',
+          'the engine reported nothing for this command',
+          p.usIn,
+          { seq, ts },
+        );
+      return;
+    }
+    if (p.kind === Kind.Place) this.cancelOnDisconnect.placed(s, order);
+    if (s.closed) return;
+    if (order.status === 'REJECTED') {
+      const code = order.rejectionReason ?? 'INVALID_COMMAND';
+      this.responses.error(s, p.idJson, code, `refused by the engine: ${code}`, p.usIn, { order, seq, ts });
+      return;
+    }
+    const fills = fillsOf(order, events, start, end);
+    this.responses.send(
+      s,
+      `{"id":${p.idJson},"result":{"order":${orderJson(order)},"fills":${fillsJson(fills)},"seq":${seq},"ts":${ts}},"usIn":${p.usIn},"usOut":${this.clock.nowMicros()}}`,
+    );
+    this.metrics.ackLatency.observeUs(this.clock.nowMicros() - p.usIn);
+  }
+}
+
+/**
+ * place: the new order is the first order the command touched (engine event order);
+ * amend/cancel: the order named by the request.
+ */
+function isTheOrder(p: Pending, e: OrderEvent): boolean {
+  return (
+    p.kind === Kind.Place || (p.orderId !== 0 ? e.orderId === p.orderId : e.clientOrderId === p.clientOrderId)
+  );
+}
+
+/** The order's fills among the command's events, as its side saw them. */
+function fillsOf(order: OrderState, events: EngineEvent[], start: number, end: number): Fill[] {
+  const fills: Fill[] = [];
+  for (let k = start; k < end; k++) {
+    const e = events[k]!;
+    if (e.type !== 'trade') continue;
+    if (e.takerOrderId === order.orderId) fills.push(fillOf(e, false, order.clientOrderId));
+    else if (e.makerOrderId === order.orderId) fills.push(fillOf(e, true, order.clientOrderId));
+  }
+  return fills;
+}

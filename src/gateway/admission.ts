@@ -1,0 +1,77 @@
+/**
+ * Whether a request may go ahead at all: the connection's and the account's rate limits (token buckets,
+ * costs in rate-limit.ts) and load shedding when persisting falls behind. Everything here refuses before
+ * the engine sees anything.
+ */
+import type { Config } from '../config.js';
+import type { ErrorCode } from '../protocol/errors.js';
+import type { Sequencer } from '../sequencer.js';
+import { TokenBucket } from './rate-limit.js';
+import { Refusal } from './responses.js';
+import type { Session } from './session.js';
+
+type AdmissionConfig = Pick<Config, 'accountRateBurst' | 'accountRatePerSec' | 'maxBacklog'>;
+
+/** What to answer a request the connection's bucket could not pay for. */
+export interface Limited {
+  code: ErrorCode;
+  message: string;
+  data: Record<string, unknown>;
+}
+
+export class Admission {
+  private readonly accountBuckets = new Map<number, TokenBucket>();
+
+  constructor(
+    private readonly sequencer: Sequencer,
+    private readonly cfg: AdmissionConfig,
+  ) {}
+
+  /** Takes `cost` from the connection's bucket; what to answer if it could not (null: admitted). */
+  takeConnection(s: Session, cost: number, now: number): Limited | null {
+    if (s.bucket.tryTake(cost, now)) return null;
+    return {
+      code: 'RATE_LIMITED',
+      message: 'connection rate limit exceeded',
+      data: {
+        scope: 'connection',
+        retryAfterMs: s.bucket.retryAfterMs(cost, now),
+        remaining: s.bucket.remaining(now),
+      },
+    };
+  }
+
+  /** Takes `cost` from the account's bucket, or refunds the connection and refuses. */
+  takeAccount(s: Session, acc: number, cost: number, now: number): void {
+    let bucket = this.accountBuckets.get(acc);
+    if (bucket === undefined) {
+      bucket = new TokenBucket(this.cfg.accountRateBurst, this.cfg.accountRatePerSec, now);
+      this.accountBuckets.set(acc, bucket);
+    }
+    if (!bucket.tryTake(cost, now)) {
+      s.bucket.refund(cost);
+      throw new Refusal('RATE_LIMITED', 'account rate limit exceeded', {
+        scope: 'account',
+        retryAfterMs: bucket.retryAfterMs(cost, now),
+        remaining: bucket.remaining(now),
+      });
+    }
+  }
+
+  /**
+   * Load shedding: when the queue falls behind (commands sequenced but not released, or batches not yet
+   * enqueued in fast mode), new trader commands are refused with a retry hint instead of piling up in
+   * memory without bound. Cancels are let through: de-risking must stay possible.
+   */
+  checkBacklog(kind?: string): void {
+    if (kind === 'cancel_order' || kind === 'cancel_all') return;
+    const unreleased = this.sequencer.lastSeq - this.sequencer.releasedSeq;
+    const pendingBatches = (this.sequencer.batcher as { pending?: number }).pending ?? 0;
+    if (unreleased > this.cfg.maxBacklog || pendingBatches * 100 > this.cfg.maxBacklog) {
+      throw new Refusal('UNAVAILABLE', 'the exchange is behind on persisting; retry shortly', {
+        retryAfterMs: 50,
+        backlog: unreleased,
+      });
+    }
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * Trader commands (place, amend, cancel, cancel_all): request params to engine command, sequenced, with the
+ * reply registered in Acks to be answered from the released batch. Also the single way anything in the
+ * gateway submits to the sequencer (cancel-on-disconnect uses `submit` too).
+ */
+import type { CommandBody, PlaceOrder } from '../../engine/commands.js';
+import type { Metrics } from '../http/metrics.js';
+import type { AmendParams, CancelAllParams, PlaceParams, RequestId } from '../protocol/types.js';
+import { type Sequencer, SequencerClosedError } from '../sequencer.js';
+import type { AccountViews } from './account-view.js';
+import { type Acks, Kind, type Pending } from './acks.js';
+import type { Admission } from './admission.js';
+import { Refusal } from './responses.js';
+import type { Session } from './session.js';
+
+export class Commands {
+  /** Whether new commands are taken (false while recovering and after shutdown began). */
+  open = false;
+
+  constructor(
+    private readonly sequencer: Sequencer,
+    private readonly views: AccountViews,
+    private readonly acks: Acks,
+    private readonly admission: Admission,
+    private readonly metrics: Metrics,
+    private readonly maxOpenOrders: number,
+  ) {}
+
+  /** Sequences a command; returns its seq. */
+  submit(body: CommandBody): number {
+    if (!this.open) throw new SequencerClosedError('not open');
+    const r = this.sequencer.submit(body);
+    this.metrics.commands.inc(body.type);
+    return r.seq;
+  }
+
+  place(s: Session, id: RequestId, idJson: string, acc: number, p: PlaceParams, usIn: number): void {
+    const v = this.views.open(acc);
+    if (v.live.size + v.inflightPlaces >= this.maxOpenOrders) {
+      throw new Refusal('TOO_MANY_OPEN_ORDERS', `account ${acc} has too many open orders`, {
+        limit: this.maxOpenOrders,
+      });
+    }
+    v.inflightPlaces++;
+    this.submitWithReply(
+      placeOrder(acc, p),
+      pending(s, id, idJson, Kind.Place, acc, 0, p.clientOrderId, usIn),
+    );
+  }
+
+  amendOrCancel(
+    s: Session,
+    id: RequestId,
+    idJson: string,
+    acc: number,
+    m: 'amend' | 'cancel',
+    p: AmendParams,
+    usIn: number,
+  ): void {
+    // Another account's order is refused by the engine exactly like a missing one (UNKNOWN_ORDER), so ids
+    // and client order ids cannot be probed.
+    const ref = p.orderId !== undefined ? { orderId: p.orderId } : { clientOrderId: p.clientOrderId! };
+    let cmd: CommandBody;
+    if (m === 'cancel') cmd = { type: 'cancel_order', accountId: acc, ...ref };
+    else {
+      cmd = { type: 'amend_order', accountId: acc, ...ref };
+      if (p.price !== undefined) cmd.price = p.price;
+      if (p.quantity !== undefined) cmd.quantity = p.quantity;
+    }
+    const kind = m === 'cancel' ? Kind.Cancel : Kind.Amend;
+    this.submitWithReply(cmd, pending(s, id, idJson, kind, acc, p.orderId ?? 0, p.clientOrderId, usIn));
+  }
+
+  cancelAll(s: Session, id: RequestId, idJson: string, acc: number, p: CancelAllParams, usIn: number): void {
+    const cmd: CommandBody =
+      p.symbol === undefined
+        ? { type: 'cancel_all', accountId: acc }
+        : { type: 'cancel_all', accountId: acc, symbol: p.symbol };
+    this.submitWithReply(cmd, pending(s, id, idJson, Kind.CancelAll, acc, 0, undefined, usIn));
+  }
+
+  /**
+   * Sequences a command whose reply comes from its released batch. The reply is registered before the
+   * submit: a batcher may release synchronously inside push (a full batch, or fast mode), and the release
+   * must find its request waiting.
+   */
+  private submitWithReply(cmd: CommandBody, p: Pending): void {
+    if (!this.open) throw new SequencerClosedError('not open');
+    this.admission.checkBacklog(cmd.type);
+    p.seq = this.sequencer.lastSeq + 1;
+    this.acks.expect(p);
+    try {
+      const seq = this.submit(cmd);
+      if (seq !== p.seq) throw new Error(`sequencer stamped ${seq}, expected ${p.seq}`);
+    } catch (e) {
+      this.acks.forget(p);
+      throw e;
+    }
+  }
+}
+
+function placeOrder(acc: number, p: PlaceParams): PlaceOrder {
+  const cmd: PlaceOrder = {
+    type: 'place_order',
+    accountId: acc,
+    symbol: p.symbol,
+    side: p.side,
+    orderType: p.orderType,
+    timeInForce: p.timeInForce!,
+    quantity: p.quantity,
+  };
+  if (p.price !== undefined) cmd.price = p.price;
+  if (p.stopPrice !== undefined) cmd.stopPrice = p.stopPrice;
+  if (p.postOnly !== undefined) cmd.postOnly = p.postOnly;
+  if (p.reduceOnly !== undefined) cmd.reduceOnly = p.reduceOnly;
+  if (p.clientOrderId !== undefined) cmd.clientOrderId = p.clientOrderId;
+  if (p.leverage !== undefined) cmd.leverage = p.leverage;
+  return cmd;
+}
+
+function pending(
+  session: Session,
+  id: RequestId,
+  idJson: string,
+  kind: Kind,
+  accountId: number,
+  orderId: number,
+  clientOrderId: string | undefined,
+  usIn: number,
+): Pending {
+  return { seq: 0, session, id, idJson, kind, accountId, orderId, clientOrderId, usIn };
+}
