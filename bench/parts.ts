@@ -30,7 +30,8 @@ export const PARTS: readonly PartInfo[] = [
     file: 'engine.js',
     what: 'matching core vs nodejs-order-book on the same seeded mixed flow; latency; heap per resting order',
     suiteArgs: ['--repeats', '3'],
-    suiteTimeoutSec: 180,
+    // The peer runs the whole 1M-op flow once (about 90 s here).
+    suiteTimeoutSec: 360,
   },
   {
     name: 'core',
