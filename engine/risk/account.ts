@@ -36,6 +36,11 @@ export class Account {
   /** Open positions by instrument id. */
   readonly positions = new Map<number, Position>();
   dirtySeq = 0;
+  /**
+   * The seq of the last command that changed an input of this account's liquidation prices: its balance or
+   * one of its positions (size, basis, margin, mark). An order reservation alone changes none of them.
+   */
+  liquidationInputsSeq = 0;
   // Formatted strings of the amounts, kept with the value they were formatted from: an account event is
   // emitted on most commands, and most of its amounts did not change since the last one.
   private kBalance = 0n;

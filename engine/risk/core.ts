@@ -129,6 +129,7 @@ export class RiskCore implements RiskPort {
     positionId: number | null,
   ): void {
     const entryId = this.nextLedgerId++;
+    account.liquidationInputsSeq = this.engine.currentSeq;
     if (!this.engine.building) {
       account.balance += amount;
       this.touchAccount(account);
@@ -170,7 +171,9 @@ export class RiskCore implements RiskPort {
     if (p.dirtySeq !== seq) {
       p.dirtySeq = seq;
       this.dirtyPositions.push(p);
-      this.touchAccount(this.accounts.get(p.accountId)!);
+      const a = this.accounts.get(p.accountId)!;
+      a.liquidationInputsSeq = seq;
+      this.touchAccount(a);
     }
   }
 
@@ -178,11 +181,13 @@ export class RiskCore implements RiskPort {
     const seq = this.engine.currentSeq;
     const ts = this.engine.now;
     const accounts = this.dirtyAccounts;
-    // A position's liquidation price depends on its account's balance and other positions: when the
-    // account changed, every open position of it is re-emitted, so no persisted copy goes stale.
+    // A position's liquidation price depends on its account's balance and other positions: when one of
+    // those changed, every open position of the account is re-emitted, so no persisted copy goes stale.
+    // (An order placed or cancelled moves only the account's order margin: its positions stay as they are.)
     for (let i = 0; i < accounts.length; i++) {
       const a = accounts[i];
-      if (a.positions.size > 0) for (const p of a.positions.values()) this.touchPosition(p);
+      if (a.liquidationInputsSeq === seq && a.positions.size > 0)
+        for (const p of a.positions.values()) this.touchPosition(p);
     }
     const positions = this.dirtyPositions;
     if (!this.engine.building) {

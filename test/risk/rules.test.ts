@@ -140,6 +140,23 @@ describe('post-trade', () => {
     expect(rejection(h.run({ type: 'funding', symbol: 'NOPE', rate: '0.1' }))).toBe('UNKNOWN_INSTRUMENT');
   });
 
+  test('positions are re-emitted when their liquidation price can move, not for an order alone', () => {
+    const h = riskSetup(['10000', '100000', '100000']);
+    h.limit(2, 'SELL', '10000', '1', { leverage: '10' });
+    h.limit(1, 'BUY', '10000', '1', { leverage: '10' }); // 1 long 1 at 10000: margin 1000, fee 10
+    const before = lastPosition(h, 1);
+    expect(before.liquidationPrice).not.toBeNull();
+    // A resting order only reserves margin: the account event goes out, the position does not.
+    const placed = h.limit(1, 'BUY', '9000', '1', { leverage: '10' });
+    expect(ofType(placed, 'account').map((a) => a.accountId)).toEqual([1]);
+    expect(ofType(placed, 'position')).toEqual([]);
+    // A balance change moves the liquidation price: the position is re-emitted with the new one.
+    const deposited = h.run({ type: 'deposit', accountId: 1, amount: '1000' });
+    const [again] = ofType(deposited, 'position');
+    expect(again).toMatchObject({ positionId: before.positionId, quantity: '1' });
+    expect(Number(again.liquidationPrice)).toBeLessThan(Number(before.liquidationPrice));
+  });
+
   test('withdrawal is refused when it would leave less than the margin in use', () => {
     const h = riskSetup(['1000', '100000']);
     h.limit(2, 'SELL', '1000', '5', { leverage: '10' });
