@@ -167,16 +167,16 @@ export class Gateway {
 
   /** One text message from a socket. Runs inside the uWS message callback. */
   message(s: Session, text: string, usIn: number): void {
-    this.responses.direct = true;
+    this.responses.enterCallback();
     try {
       this.requests.handle(s, text, usIn);
     } finally {
-      this.responses.direct = false;
+      this.responses.leaveCallback();
     }
   }
 
   tooLarge(s: Session, bytes: number, usIn: number): void {
-    this.responses.direct = true;
+    this.responses.enterCallback();
     try {
       this.responses.error(
         s,
@@ -189,7 +189,7 @@ export class Gateway {
         },
       );
     } finally {
-      this.responses.direct = false;
+      this.responses.leaveCallback();
     }
   }
 

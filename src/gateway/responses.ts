@@ -4,6 +4,12 @@
  * Inside a uWS callback (`direct`) a message goes straight to its socket, which uWS has corked. Anywhere else
  * it waits in the session's outbox, and every outbox touched is flushed together (one corked write per
  * socket): at the end of a released batch, or in a microtask for anything sent outside one.
+ *
+ * uWS corks one socket at a time, and during a callback the calling socket holds the cork: a batch released
+ * inside a callback (a full batch sealed during push) would write every other socket's messages one
+ * syscall each. Its outboxes are flushed after the callback instead (setImmediate; a microtask would still
+ * run inside it), and until then the calling socket's own direct sends queue behind its outbox, so each
+ * socket still gets its messages in order.
  */
 import type { Metrics } from '../http/metrics.js';
 import type { ErrorCode } from '../protocol/errors.js';
@@ -30,24 +36,44 @@ export function idJsonOf(id: RequestId): string {
 export class Responses {
   /** True while inside a uWS callback: sends go out directly (uWS corks them). */
   direct = false;
+  /** Inside a uWS callback, even while `direct` is off (routing a batch released during the callback). */
+  private inCallback = false;
   private readonly touched: Session[] = [];
   private flushScheduled = false;
+  private readonly flushNow = () => this.flush();
 
   constructor(
     private readonly metrics: Metrics,
     private readonly clock: Clock,
   ) {}
 
+  /** A uWS callback starts: the calling socket is corked, sends to it go out directly. */
+  enterCallback(): void {
+    this.inCallback = true;
+    this.direct = true;
+  }
+
+  leaveCallback(): void {
+    this.inCallback = false;
+    this.direct = false;
+  }
+
   /** One message to one session, now (direct) or through its outbox. */
   send(s: Session, msg: string): void {
-    if (this.direct) s.send(msg);
+    if (this.direct && !s.inOutbox) s.send(msg);
     else if (s.post(msg)) {
       this.touched.push(s);
       if (!this.flushScheduled) {
         this.flushScheduled = true;
-        queueMicrotask(() => this.flush());
+        if (this.inCallback) setImmediate(this.flushNow);
+        else queueMicrotask(this.flushNow);
       }
     }
+  }
+
+  /** At the end of a released batch: flush now, unless inside a uWS callback (then it is scheduled after). */
+  flushUnlessInCallback(): void {
+    if (!this.inCallback) this.flush();
   }
 
   /** Writes every outbox that has something waiting. */

@@ -38,7 +38,8 @@ export class Router {
     this.metrics.batches.inc();
     this.metrics.batchCommands.inc('', commands.length);
     // A batch may be released inside a uWS callback (a batcher sealing a full batch during push), where only
-    // the calling socket is corked: everything goes through the outboxes, one corked write per socket.
+    // the calling socket is corked: everything goes through the outboxes, one corked write per socket, flushed
+    // once the callback has returned and released the cork.
     const direct = this.responses.direct;
     this.responses.direct = false;
     let i = 0;
@@ -63,7 +64,7 @@ export class Router {
         'routing a released batch failed',
       );
     }
-    this.responses.flush();
+    this.responses.flushUnlessInCallback();
     this.responses.direct = direct;
   }
 
