@@ -18,6 +18,7 @@
 import { type DatabasePool, sql } from 'slonik';
 import type { Engine } from '../../engine/engine.js';
 import type { AccountState, EngineEvent, OrderState, PositionState } from '../../engine/events.js';
+import { canonRow, ORDER_STATE_COLUMNS } from '../../persistence/read-back.js';
 import { readJournal } from './journal-reader.js';
 import { recover } from './recover.js';
 
@@ -42,20 +43,6 @@ export interface CheckResult {
 }
 
 type Row = Record<string, unknown>;
-
-/** NUMERIC(20,8) comes back with 8 places; the engine writes the shortest form. */
-function canon(value: unknown): unknown {
-  if (typeof value === 'bigint') return Number(value);
-  if (typeof value !== 'string' || !/^-?\d+\.\d+$/.test(value)) return value;
-  const s = value.replace(/0+$/, '').replace(/\.$/, '');
-  return s === '-0' ? '0' : s;
-}
-
-function normalize(row: Row): Row {
-  const out: Row = {};
-  for (const [k, v] of Object.entries(row)) out[k] = canon(v);
-  return out;
-}
 
 const strip = (e: EngineEvent): Row => {
   const { type: _t, ts: _ts, ...rest } = e as unknown as Row;
@@ -84,7 +71,7 @@ function diffByKey(
   const seen = new Set<number>();
   let compared = 0;
   for (const raw of actual) {
-    const row = normalize(raw);
+    const row = canonRow(raw);
     const id = Number(row[key]);
     seen.add(id);
     const want = expected.get(id);
@@ -121,16 +108,7 @@ const ACCOUNTS = sql.unsafe`
     exch_ts_to_us(created_at) AS "createdAt", exch_ts_to_us(updated_at) AS "updatedAt", seq
   FROM accounts ORDER BY engine_id`;
 
-const ORDERS = sql.unsafe`
-  SELECT engine_id AS "orderId", exch_uuid_id(account_id) AS "accountId", client_order_id AS "clientOrderId",
-    symbol, side, order_type AS "orderType", time_in_force AS "timeInForce", price, stop_price AS "stopPrice",
-    quantity, filled_quantity AS "filledQuantity", remaining_quantity AS "remainingQuantity",
-    cancelled_quantity AS "cancelledQuantity", average_price AS "averagePrice",
-    filled_notional AS "filledNotional", status, post_only AS "postOnly", reduce_only AS "reduceOnly",
-    leverage, commission_rate AS "commissionRate", rejection_reason AS "rejectionReason",
-    cancel_reason AS "cancelReason", exch_ts_to_us(created_at) AS "createdAt",
-    exch_ts_to_us(updated_at) AS "updatedAt", exch_ts_to_us(expired_at) AS "expiredAt", origin, seq
-  FROM orders ORDER BY engine_id`;
+const ORDERS = sql.unsafe`SELECT ${ORDER_STATE_COLUMNS} FROM orders ORDER BY engine_id`;
 
 const POSITIONS = sql.unsafe`
   SELECT engine_id AS "positionId", exch_uuid_id(account_id) AS "accountId", symbol, side, quantity,
@@ -286,7 +264,7 @@ function compareLiveState(
 ): number {
   let n = 0;
   for (const raw of dbAccounts) {
-    const row = normalize(raw);
+    const row = canonRow(raw);
     const a: AccountState | undefined = engine.account(Number(row.accountId));
     n++;
     if (a === undefined) diffs.add(`accounts accountId=${row.accountId}: not in the engine`);
@@ -295,7 +273,7 @@ function compareLiveState(
   }
   const live = new Set<number>();
   for (const raw of dbOrders) {
-    const row = normalize(raw);
+    const row = canonRow(raw);
     if (row.status !== 'NEW' && row.status !== 'PARTIALLY_FILLED' && row.status !== 'PENDING_TRIGGER')
       continue;
     const id = Number(row.orderId);
@@ -316,7 +294,7 @@ function compareLiveState(
   if (risk !== null)
     for (const a of risk.accounts.values()) for (const p of engine.positions(a.id)) open.set(p.positionId, p);
   for (const raw of dbPositions) {
-    const row = normalize(raw);
+    const row = canonRow(raw);
     if (row.status !== 'OPEN') continue;
     n++;
     const p = open.get(Number(row.positionId));
