@@ -17,6 +17,7 @@ import { migrate } from '../persistence/migrate.js';
 import { ConfigError, configHelp, loadConfig, redactedConfig } from './config.js';
 import type { KeyStore } from './gateway/keys.js';
 import { MemoryKeyStore } from './gateway/keys.js';
+import { type OrderArchive, PgOrderArchive } from './gateway/order-archive.js';
 import { PgKeyStore } from './gateway/pg-keys.js';
 import { createLogger, type Logger } from './log.js';
 import { type Checkpoints, startCheckpoints } from './recovery/checkpoints.js';
@@ -83,11 +84,15 @@ async function main(): Promise<void> {
     }
     if (config.keyStore === 'postgres') keys = new PgKeyStore(pool);
   }
+  // order_status on orders the gateway no longer remembers: the orders the workers persisted.
+  const orderArchive: OrderArchive | undefined =
+    durable && pool !== null ? new PgOrderArchive(pool) : undefined;
   const workers = durable ? startWorkers(config.workers, process.env, log) : [];
   const server = new ExchangeServer({
     config,
     log,
     keys,
+    orderArchive,
     recover:
       durable && pool !== null
         ? async (engine, progress) => {

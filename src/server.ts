@@ -12,6 +12,7 @@ import { Operator } from './admin/operator.js';
 import type { Config } from './config.js';
 import { Gateway } from './gateway/gateway.js';
 import { type KeyStore, MemoryKeyStore } from './gateway/keys.js';
+import type { OrderArchive } from './gateway/order-archive.js';
 import { uwsImplementation, WsServer } from './gateway/ws-server.js';
 import { Metrics } from './http/metrics.js';
 import { type Health, registerHttpRoutes } from './http/routes.js';
@@ -36,6 +37,13 @@ export interface ServerOptions {
   recover?: (engine: EngineApi, progress: (info: Record<string, unknown>) => void) => Promise<number>;
   /** Whether the queue answers, for /health. */
   probeQueue?: () => Promise<boolean>;
+  /**
+   * Persisted orders, for order_status on orders the gateway no longer remembers (main.ts: the `orders`
+   * table, PgOrderArchive). Without it such orders answer UNKNOWN_ORDER.
+   */
+  orderArchive?: OrderArchive;
+  /** ms an archive lookup may take before order_status answers UNAVAILABLE (default 3000). */
+  orderArchiveTimeoutMs?: number;
 }
 
 export class ExchangeServer {
@@ -112,6 +120,8 @@ export class ExchangeServer {
       log: this.log,
       metrics: this.metrics,
       clock: this.clock,
+      orderArchive: this.options.orderArchive ?? null,
+      orderArchiveTimeoutMs: this.options.orderArchiveTimeoutMs,
     });
     this.operator = new Operator(this.engine, this.sequencer, this.keys);
     this.batcher.onFatal((err) => {

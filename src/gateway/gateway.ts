@@ -29,6 +29,7 @@ import { Commands } from './commands.js';
 import { Deferrals } from './deferred.js';
 import type { KeyStore } from './keys.js';
 import { MarketData } from './market-data.js';
+import type { OrderArchive } from './order-archive.js';
 import { PrivateStreams } from './private-streams.js';
 import { Queries } from './queries.js';
 import { Requests } from './requests.js';
@@ -61,6 +62,10 @@ export interface GatewayDeps {
   log: Logger;
   metrics: Metrics;
   clock: Clock;
+  /** Where order_status looks for orders the account views no longer remember (none: UNKNOWN_ORDER). */
+  orderArchive?: OrderArchive | null;
+  /** ms an archive lookup may take before order_status answers UNAVAILABLE (default 3000). */
+  orderArchiveTimeoutMs?: number;
 }
 
 export class Gateway {
@@ -106,7 +111,15 @@ export class Gateway {
     const acks = new Acks(views, responses, cancelOnDisconnect, metrics, clock);
     const commands = new Commands(sequencer, views, acks, admission, metrics, cfg.maxOpenOrders);
     const subscriptions = new Subscriptions(access, market, privateStreams, responses);
-    const queries = new Queries(engine, sequencer, views, deferrals, responses);
+    const queries = new Queries(
+      engine,
+      sequencer,
+      views,
+      deferrals,
+      responses,
+      log,
+      deps.orderArchive ? { archive: deps.orderArchive, timeoutMs: deps.orderArchiveTimeoutMs } : null,
+    );
     this.responses = responses;
     this.deferrals = deferrals;
     this.market = market;

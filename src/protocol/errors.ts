@@ -38,7 +38,10 @@ export const GATEWAY_ERROR_CODES = [
   'TOO_MANY_OPEN_ORDERS',
   'UNKNOWN_CHANNEL',
   'NOT_SUBSCRIBED',
-  /** The server is recovering, shutting down or has stopped accepting commands; retry later. */
+  /**
+   * The server is recovering, shutting down or has stopped accepting commands, or (order_status) the order
+   * archive could not answer in time; retry later.
+   */
   'UNAVAILABLE',
   'INTERNAL_ERROR',
 ] as const;

@@ -206,6 +206,13 @@ export interface OrdersResult {
 
 export interface OrderStatusResult {
   order: OrderState;
+  /**
+   * `memory`: the gateway's released state; `seq` is the released engine seq the answer is consistent with.
+   * `archive`: the order's persisted row (an order the gateway no longer remembers: finished long ago, or
+   * before a restart); `seq` is the row's seq, the engine seq of its last persisted change. The database
+   * lags the engine by the persistence pipeline, so an archived answer can be older than the order's state.
+   */
+  source: 'memory' | 'archive';
   seq: number;
 }
 
