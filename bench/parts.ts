@@ -71,6 +71,14 @@ export const PARTS: readonly PartInfo[] = [
     suiteArgs: ['--sizes', '100000', '--journal-max', '100000', '--resting', '100000,1000000'],
     suiteTimeoutSec: 300,
   },
+  {
+    name: 'crash',
+    file: 'crash.js',
+    what: 'the long crash run: 20 kill -9s of the engine, a worker kill, a Redis restart; recovery time per kill',
+    // About four minutes here; the cap leaves room, since a capped run would orphan its child processes.
+    suiteArgs: ['--kills', '20'],
+    suiteTimeoutSec: 480,
+  },
 ];
 
 /** The full suite's wall-clock budget. */

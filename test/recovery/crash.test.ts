@@ -15,7 +15,7 @@
  * equals that from-scratch replay's.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -29,8 +29,10 @@ import { Prng } from './gen.js';
 
 const JITI = join(process.cwd(), 'node_modules/jiti/lib/jiti-cli.mjs');
 const SEED = Number(process.env.CRASH_SEED ?? '20261125');
-/** The long run: CRASH_KILLS=20 npx vitest run test/recovery/crash.test.ts (docs/recovery.md). */
+/** The long run: `npm run bench -- crash` (20 kills), or CRASH_KILLS=20 npx vitest run test/recovery/crash.test.ts. */
 const KILLS = Number(process.env.CRASH_KILLS ?? '3');
+/** Where the engine-kill test writes one record per kill (JSON), for bench/crash.ts. */
+const REPORT = process.env.CRASH_REPORT;
 const rng = new Prng(SEED);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -269,6 +271,7 @@ describe('crash tests: kill -9 the engine, a worker; restart Redis', () => {
     `the engine is killed -9 at random moments ${KILLS} times; nothing acked is lost`,
     async () => {
       let { child } = await startEngine();
+      const kills: object[] = [];
       for (let k = 0; k < KILLS; k++) {
         await run(rng.int(800, 2500));
         await child.kill('SIGKILL');
@@ -277,8 +280,11 @@ describe('crash tests: kill -9 the engine, a worker; restart Redis', () => {
         child = next.child;
         expect(next.recovered.seq).toBe(watermark);
         expect(next.recovered.hash).toBe(hash);
+        const { recoverMs, replayed, snapshotSeq } = next.recovered;
+        kills.push({ kill: k + 1, watermark, snapshotSeq, replayed, recoverMs, ackedOrders: acked.size });
       }
       expect(acked.size).toBeGreaterThan(100);
+      if (REPORT) writeFileSync(REPORT, JSON.stringify({ seed: SEED, kills }));
     },
     60_000 + KILLS * 60_000,
   );

@@ -34,6 +34,7 @@ async function main(): Promise<void> {
     hash: engine.stateHash(),
     snapshotSeq: r.snapshotSeq,
     replayed: r.replayed,
+    recoverMs: Math.round(r.ms.total),
   });
 
   const { batcher, close } = await createBullOutputBatcher({
