@@ -46,6 +46,7 @@ export class PrivateStreams {
     const touched = this.touched;
     for (let k = 0; k < touched.length; k++) {
       const v = touched[k]!;
+      if (v.pending === null) continue; // committed already (publish is re-run after a routing failure)
       const u = v.commit();
       if (v.subscribers.size > 0) {
         const msg = JSON.stringify(u);

@@ -53,6 +53,9 @@ export class Router {
         } catch (e) {
           // One command's routing failing must not cost the rest of the batch their replies.
           this.log.error({ err: e, seq: cmd.seq }, 'routing a released command failed');
+          // Close the private updates it had begun (the views took those events): one left open would absorb
+          // the account's later updates and its stream would never send again.
+          this.privateStreams.publish();
           this.acks.dropUpTo(cmd.seq);
         }
         if (c === 0) this.metrics.releaseLatency.observeUs(now - cmd.ts);
