@@ -6,7 +6,7 @@
  * The pool (db.ts) hands NUMERIC back as the string PostgreSQL sent (always 8 places for NUMERIC(20,8)),
  * int8 as a bigint; timestamps are selected as the engine's microseconds (exch_ts_to_us, an int8).
  */
-import { sql } from 'slonik';
+import { type FragmentSqlToken, sql } from 'slonik';
 import type { OrderState } from '../engine/events.js';
 
 const PADDED_DECIMAL = /^-?\d+\.\d+$/;
@@ -42,7 +42,7 @@ export function canonRow(row: Record<string, unknown>): Record<string, unknown> 
  * The `orders` columns under the engine's OrderState names (plus `seq`), for `SELECT ${ORDER_STATE_COLUMNS}
  * FROM orders ...`. orderStateFromRow maps such a row.
  */
-export const ORDER_STATE_COLUMNS = sql.fragment`
+export const ORDER_STATE_COLUMNS: FragmentSqlToken = sql.fragment`
   engine_id AS "orderId", exch_uuid_id(account_id) AS "accountId", client_order_id AS "clientOrderId",
   symbol, side, order_type AS "orderType", time_in_force AS "timeInForce", price, stop_price AS "stopPrice",
   quantity, filled_quantity AS "filledQuantity", remaining_quantity AS "remainingQuantity",
