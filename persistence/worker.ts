@@ -1,7 +1,8 @@
 /**
- * The persistence worker: a BullMQ Worker whose every job is one Batch. Jobs are taken several at a time
- * and their batches written by a few statements (group commit, group-commit.ts), each batch committed in
- * exactly one transaction; a job completes once its batch is committed.
+ * The persistence worker: a BullMQ Worker whose every job is one Batch (encoded by src/pipeline/codec.ts).
+ * Jobs are taken several at a time and their batches written by a few statements (group commit,
+ * group-commit.ts), each batch committed in exactly one transaction; a job completes once its batch is
+ * committed.
  *
  * Failure policy. BullMQ delivers at least once and the writer is idempotent, so retrying is always safe.
  * A failed attempt (PostgreSQL down, a connection cut, a deadlock, a batch whose parent rows are not
@@ -14,7 +15,7 @@
 import { EventEmitter } from 'node:events';
 import { type ConnectionOptions, Job, Queue, Worker } from 'bullmq';
 import type { DatabasePool } from 'slonik';
-import type { Batch } from '../src/pipeline/types.js';
+import { type BatchJobData, decodeBatch } from '../src/pipeline/codec.js';
 import { createDatabasePool, type PoolOptions } from './db.js';
 import { GroupCommitter } from './group-commit.js';
 import { advanceWatermark } from './watermark.js';
@@ -67,7 +68,7 @@ export interface PersistenceWorkerOptions {
 
 export interface PersistenceWorkerEvents {
   /** A batch committed (possibly in a group with others). */
-  written: [range: { fromSeq: number; toSeq: number }, job: Job<Batch>];
+  written: [range: { fromSeq: number; toSeq: number }, job: Job<BatchJobData>];
   /** The worker stopped because a job cannot be persisted; the process should exit non-zero. */
   fatal: [error: Error];
 }
@@ -83,7 +84,7 @@ class WriteTimeoutError extends Error {
 }
 
 export class PersistenceWorker extends EventEmitter<PersistenceWorkerEvents> {
-  readonly worker: Worker<Batch, { fromSeq: number; toSeq: number }>;
+  readonly worker: Worker<BatchJobData, { fromSeq: number; toSeq: number }>;
   private current: Promise<Database> | undefined;
   /** The pool `current` resolved to: a pool is replaced once, however many jobs notice it is stuck. */
   private currentPool: DatabasePool | undefined;
@@ -95,7 +96,7 @@ export class PersistenceWorker extends EventEmitter<PersistenceWorkerEvents> {
   constructor(private readonly options: PersistenceWorkerOptions) {
     super();
     this.log = options.log ?? consoleLogger;
-    this.worker = new Worker<Batch, { fromSeq: number; toSeq: number }>(
+    this.worker = new Worker<BatchJobData, { fromSeq: number; toSeq: number }>(
       options.queueName,
       (job) => this.process(job),
       {
@@ -174,11 +175,9 @@ export class PersistenceWorker extends EventEmitter<PersistenceWorkerEvents> {
     grace.unref();
   }
 
-  private async process(job: Job<Batch>): Promise<{ fromSeq: number; toSeq: number }> {
-    const batch = job.data;
-    if (!batch || typeof batch.fromSeq !== 'number' || !Array.isArray(batch.events)) {
-      throw new Error(`job ${job.id} does not carry a batch`);
-    }
+  private async process(job: Job<BatchJobData>): Promise<{ fromSeq: number; toSeq: number }> {
+    // Either format (src/pipeline/codec.ts); a job it cannot read fails, is retried, then stops the worker.
+    const batch = decodeBatch(job.data, job.id);
     const { pool, committer } = await this.database();
     const state = pool.state();
     if (state.pendingDestroyConnections >= this.poolSize() && state.waitingClients > 0) {
@@ -213,7 +212,7 @@ export class PersistenceWorker extends EventEmitter<PersistenceWorkerEvents> {
 
   private async checkStalled(jobId: string): Promise<void> {
     try {
-      const job = await Job.fromId<Batch>(this.worker, jobId);
+      const job = await Job.fromId<BatchJobData>(this.worker, jobId);
       if (job && (await job.getState()) === 'failed') {
         await this.fail(
           new Error(`batch job ${jobId} stalled more than ${this.worker.opts.maxStalledCount} times`),

@@ -12,6 +12,7 @@
  *   clients already hold. Benchmarks only.
  * - A failed enqueue is retried a few times with backoff; then the batcher is dead: listeners of `onFatal`
  *   hear it, nothing more is released, and `push` throws, so the server stops taking commands.
+ * - The job data is the batch encoded by ./codec.ts (MessagePack in base64, with a format version).
  * - The producer connection has the offline queue disabled: with Redis gone, `add` fails at once instead of
  *   buffering in memory what the caller believes is durable.
  */
@@ -19,12 +20,13 @@ import { type JobsOptions, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Command } from '../../engine/commands.js';
 import type { EngineEvent } from '../../engine/events.js';
+import { type BatchJobData, encodeBatch } from './codec.js';
 import { ensureNoEviction } from './redis-check.js';
 import type { Batch, CommitMode, OutputBatcher } from './types.js';
 
 export interface BullBatcherOptions {
   mode: CommitMode;
-  queue: Queue<Batch>;
+  queue: Queue<BatchJobData>;
   /** ms a batch stays open for more commands. Default 1. */
   maxDelayMs?: number;
   /** Close a batch once it holds this many events. Default 5000. */
@@ -64,7 +66,7 @@ interface InFlight {
 
 export class BullOutputBatcher implements OutputBatcher {
   readonly mode: CommitMode;
-  private readonly queue: Queue<Batch>;
+  private readonly queue: Queue<BatchJobData>;
   private readonly maxDelayMs: number;
   private readonly maxEvents: number;
   private readonly maxCommands: number;
@@ -193,9 +195,10 @@ export class BullOutputBatcher implements OutputBatcher {
 
   private async enqueue(batch: Batch): Promise<void> {
     const jobId = jobIdOf(batch);
+    const data = encodeBatch(batch); // once, however many attempts
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.queue.add('batch', batch, { ...this.jobOptions, jobId });
+        await this.queue.add('batch', data, { ...this.jobOptions, jobId });
         return;
       } catch (error) {
         if (attempt >= this.attempts || this.fatalError) throw error;
@@ -249,7 +252,7 @@ export async function createBullOutputBatcher(
     redis.disconnect();
     throw error;
   }
-  const queue = new Queue<Batch>(options.queueName, { connection: redis });
+  const queue = new Queue<BatchJobData>(options.queueName, { connection: redis });
   const batcher = new BullOutputBatcher({ ...options, queue });
   return {
     batcher,

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Batch } from '../../src/pipeline/types.js';
+import { type BatchJobData, decodeBatch } from '../../src/pipeline/codec.js';
 import type { ExchangeServer } from '../../src/server.js';
 import { createInstrument, createTrader, RawClient, startServer, type Trader } from './helpers.js';
 
@@ -16,13 +16,13 @@ describe('gateway on the BullMQ batcher (durable)', () => {
   let server: ExchangeServer;
   let alice: Trader;
   let bob: Trader;
-  let queue: Queue<Batch>;
+  let queue: Queue<BatchJobData>;
   beforeAll(async () => {
     server = await startServer(
       { batcher: 'bullmq', commitMode: 'durable', queueName, redisUrl: REDIS_URL },
       { batcher: undefined },
     );
-    queue = new Queue<Batch>(queueName, { connection: { url: REDIS_URL } });
+    queue = new Queue<BatchJobData>(queueName, { connection: { url: REDIS_URL } });
     await createInstrument(server);
     alice = await createTrader(server, 'alice');
     bob = await createTrader(server, 'bob');
@@ -55,7 +55,7 @@ describe('gateway on the BullMQ batcher (durable)', () => {
     expect(sold.result.order.status).toBe('FILLED');
 
     const jobs = await queue.getJobs(['waiting', 'active', 'completed', 'delayed']);
-    const batches = jobs.map((j) => j.data).sort((x, y) => x.fromSeq - y.fromSeq);
+    const batches = jobs.map((j) => decodeBatch(j.data, j.id)).sort((x, y) => x.fromSeq - y.fromSeq);
     const commandSeqs = batches.flatMap((x) => x.commands.map((c) => c.seq));
     expect(commandSeqs).toContain(placed.result.seq);
     expect(commandSeqs).toContain(sold.result.seq);

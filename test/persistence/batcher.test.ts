@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import type { Command } from '../../engine/commands.js';
 import { BullOutputBatcher, jobIdOf } from '../../src/pipeline/batcher.js';
+import type { BatchJobData } from '../../src/pipeline/codec.js';
 import { ensureNoEviction, RedisEvictionPolicyError } from '../../src/pipeline/redis-check.js';
 import type { Batch } from '../../src/pipeline/types.js';
 
@@ -14,14 +15,14 @@ const cmd = (seq: number) => ({ type: 'checkpoint', seq, ts: seq }) as Command;
 
 /** A queue whose add() resolves when the test says so (or fails), recording what was added. */
 function fakeQueue(failures = 0) {
-  const added: { id: string; batch: Batch; resolve: () => void }[] = [];
+  const added: { id: string; batch: BatchJobData; resolve: () => void }[] = [];
   let failLeft = failures;
   const queue = {
-    add: (_name: string, batch: Batch, opts: { jobId: string }) => {
+    add: (_name: string, batch: BatchJobData, opts: { jobId: string }) => {
       if (failLeft-- > 0) return Promise.reject(new Error('redis down'));
       return new Promise<void>((resolve) => added.push({ id: opts.jobId, batch, resolve }));
     },
-  } as unknown as Queue<Batch>;
+  } as unknown as Queue<BatchJobData>;
   return { queue, added };
 }
 

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import type { DatabasePool } from 'slonik';
 import { readWatermark } from '../../persistence/watermark.js';
 import { PersistenceWorker, type PersistenceWorkerOptions } from '../../persistence/worker.js';
+import { type BatchJobData, encodeBatch } from '../../src/pipeline/codec.js';
 import type { Batch } from '../../src/pipeline/types.js';
 import { REDIS_URL, uniqueName } from './helpers.js';
 
@@ -26,10 +27,10 @@ export class TestQueue {
   readonly name = uniqueName('exch-q');
   private readonly connections: Redis[] = [];
   private readonly workers: PersistenceWorker[] = [];
-  readonly queue: Queue<Batch>;
+  readonly queue: Queue<BatchJobData>;
 
   constructor() {
-    this.queue = new Queue<Batch>(this.name, { connection: this.connection() });
+    this.queue = new Queue<BatchJobData>(this.name, { connection: this.connection() });
   }
 
   connection(): Redis {
@@ -56,9 +57,14 @@ export class TestQueue {
     return w;
   }
 
-  async add(batches: readonly Batch[], suffix = ''): Promise<void> {
+  /** Adds the batches as the output batcher does (codec.ts); `format: 1` as earlier versions did. */
+  async add(batches: readonly Batch[], suffix = '', format: 1 | 2 = 2): Promise<void> {
     for (const b of batches) {
-      await this.queue.add('batch', b, { ...TEST_JOB_OPTIONS, jobId: `b-${b.fromSeq}-${b.toSeq}${suffix}` });
+      const data = format === 1 ? b : encodeBatch(b);
+      await this.queue.add('batch', data, {
+        ...TEST_JOB_OPTIONS,
+        jobId: `b-${b.fromSeq}-${b.toSeq}${suffix}`,
+      });
     }
   }
 
