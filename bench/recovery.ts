@@ -111,7 +111,7 @@ async function journalDb(
     const part = commands.slice(i, i + chunk);
     await pool.query(sql.unsafe`
       INSERT INTO command_journal (seq, command_type, command, ts)
-      SELECT s, t, c::jsonb, exch_us_to_ts(u)
+      SELECT s, t, c::json, exch_us_to_ts(u)
       FROM unnest(${sql.array(
         part.map((c) => c.seq),
         'int8',

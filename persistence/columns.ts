@@ -7,7 +7,7 @@ import { type FragmentSqlToken, sql } from 'slonik';
 
 /**
  * How a column travels: `us` is microseconds since the epoch as int8, turned into timestamptz in SQL
- * (exactly, see exch_us_to_ts); `json` travels as text and is cast to jsonb.
+ * (exactly, see exch_us_to_ts); `json` travels as text and is cast to json (validated, kept as written).
  */
 export type ColumnType = 'uuid' | 'int8' | 'int4' | 'text' | 'numeric' | 'bool' | 'us' | 'json';
 
@@ -81,7 +81,7 @@ function arrayParam(values: unknown[], type: ColumnType): FragmentSqlToken {
 function selectExpr(name: string, type: ColumnType): FragmentSqlToken {
   const ref = sql.identifier(['t', name]);
   if (type === 'us') return sql.fragment`exch_us_to_ts(${ref})`;
-  if (type === 'json') return sql.fragment`${ref}::jsonb`;
+  if (type === 'json') return sql.fragment`${ref}::json`;
   return sql.fragment`${ref}`;
 }
 
