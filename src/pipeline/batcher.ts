@@ -21,6 +21,7 @@ import { Redis } from 'ioredis';
 import type { Command } from '../../engine/commands.js';
 import type { EngineEvent } from '../../engine/events.js';
 import { type BatchJobData, encodeBatch } from './codec.js';
+import { durableEvents } from './durable.js';
 import { ensureNoEviction } from './redis-check.js';
 import type { Batch, CommitMode, OutputBatcher } from './types.js';
 
@@ -195,7 +196,8 @@ export class BullOutputBatcher implements OutputBatcher {
 
   private async enqueue(batch: Batch): Promise<void> {
     const jobId = jobIdOf(batch);
-    const data = encodeBatch(batch); // once, however many attempts
+    // Once, however many attempts; the job is the database's record of the batch (durable.ts).
+    const data = encodeBatch({ ...batch, events: durableEvents(batch.events) });
     for (let attempt = 1; ; attempt++) {
       try {
         await this.queue.add('batch', data, { ...this.jobOptions, jobId });
