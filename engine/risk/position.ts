@@ -95,7 +95,7 @@ export class Position {
     return divRound(this.basis * 100_000_000n, this.instrument.qtyUnits(abs), 'half_even');
   }
 
-  /** toState() as a `position` event, built as one literal (same fields, order and values). */
+  /** The position's current state as a `position` event (built as one literal: this runs once per change). */
   toEvent(seq: number, ts: number, markUnits: bigint, liquidationUnits: bigint | null): PositionEvent {
     const ins = this.instrument;
     const abs = this.lots > 0 ? this.lots : -this.lots;
@@ -130,31 +130,7 @@ export class Position {
   }
 
   toState(markUnits: bigint, liquidationUnits: bigint | null): PositionState {
-    const ins = this.instrument;
-    const abs = this.lots > 0 ? this.lots : -this.lots;
-    return {
-      positionId: this.id,
-      accountId: this.accountId,
-      symbol: ins.symbol,
-      side: this.lots > 0 ? 'LONG' : this.lots < 0 ? 'SHORT' : 'FLAT',
-      quantity: ins.qtyString(abs),
-      entryPrice: this.lots === 0 ? null : formatUnits(this.entryUnits()),
-      markPrice: markUnits === 0n ? null : formatUnits(markUnits),
-      realizedPnl: formatUnits(this.realizedPnl),
-      unrealizedPnl: formatUnits(this.unrealizedAt(markUnits)),
-      leverage: String(this.leverage),
-      margin: formatUnits(this.margin),
-      liquidationPrice: liquidationUnits === null ? null : formatUnits(liquidationUnits),
-      stopLoss: this.stopLossTicks === 0 ? null : ins.priceString(this.stopLossTicks),
-      takeProfit: this.takeProfitTicks === 0 ? null : ins.priceString(this.takeProfitTicks),
-      tradeCount: this.tradeCount,
-      volume: formatUnits(this.volume),
-      fees: formatUnits(this.fees),
-      funding: formatUnits(this.funding),
-      status: this.status,
-      openedAt: this.openedAt,
-      closedAt: this.closedAt,
-      updatedAt: this.updatedAt,
-    };
+    const { type: _t, seq: _s, ts: _ts, ...state } = this.toEvent(0, 0, markUnits, liquidationUnits);
+    return state;
   }
 }
