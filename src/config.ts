@@ -280,7 +280,7 @@ export const SETTINGS: readonly Setting[] = [
     kind: 'int',
     def: '1000',
     min: 0,
-    help: 'final orders kept per account for order_status',
+    help: 'ended orders kept per account: order_status from memory, and their client order ids refused for reuse',
   },
   {
     key: 'recentFillsRemembered',

@@ -66,6 +66,15 @@ export class AccountView {
   account: AccountState | null;
   /** place commands sequenced but not yet released: counted against the open-order limit. */
   inflightPlaces = 0;
+  /**
+   * Client order ids of the last ended orders (at most `finalOrders`, oldest first) and of places
+   * sequenced but not yet released: a place reusing one is refused before it reaches the engine, which
+   * itself only refuses ids of live orders. So a retry after a timeout never opens a second order, even
+   * when the first one has already filled (docs/protocol.md, "place").
+   */
+  private readonly endedByCoid = new Map<string, OrderState>();
+  private readonly inflightCoids = new Map<string, number>();
+  private readonly coidWindow: number;
   readonly seedSeq: number;
   /** Set by the first private subscription: from then on every command's update is numbered and kept. */
   streaming = false;
@@ -80,6 +89,7 @@ export class AccountView {
   ) {
     this.seedSeq = engine.lastSeq;
     this.final = limits.finalOrders > 0 ? new Ring(limits.finalOrders) : null;
+    this.coidWindow = limits.finalOrders;
     for (const o of engine.openOrders(accountId)) this.putOrder(o);
     for (const p of engine.positions(accountId)) this.positions.set(p.symbol, p);
     this.account = engine.account(accountId) ?? null;
@@ -97,6 +107,36 @@ export class AccountView {
       if (this.liveByCoid.get(o.clientOrderId) === o.orderId) this.liveByCoid.delete(o.clientOrderId);
     }
     this.final?.push(o);
+    const coid = o.clientOrderId;
+    // A refusal of a duplicate (the engine's, for a live one) is not what the id stands for: keep the first.
+    if (coid !== null && this.coidWindow > 0 && o.rejectionReason !== 'DUPLICATE_CLIENT_ORDER_ID') {
+      this.endedByCoid.delete(coid); // re-inserted as the newest
+      this.endedByCoid.set(coid, o);
+      if (this.endedByCoid.size > this.coidWindow) {
+        this.endedByCoid.delete(this.endedByCoid.keys().next().value!);
+      }
+    }
+  }
+
+  /**
+   * Why a place with this client order id must be refused, or null: an ended order of the window used it
+   * (returned, so the trader learns its outcome), or a place with it is still in flight.
+   */
+  clientIdInUse(coid: string): OrderState | 'in_flight' | null {
+    return this.endedByCoid.get(coid) ?? (this.inflightCoids.has(coid) ? 'in_flight' : null);
+  }
+
+  /** A place with this client order id is being sequenced: in flight until its reply is released. */
+  holdClientId(coid: string): void {
+    this.inflightCoids.set(coid, (this.inflightCoids.get(coid) ?? 0) + 1);
+  }
+
+  /** ... and released (or failed). */
+  releaseClientId(coid: string): void {
+    const n = this.inflightCoids.get(coid);
+    if (n === undefined) return;
+    if (n <= 1) this.inflightCoids.delete(coid);
+    else this.inflightCoids.set(coid, n - 1);
   }
 
   private findFinal(match: (o: OrderState) => boolean): OrderState | undefined {

@@ -84,6 +84,7 @@ export class Acks {
     while (this.head < this.pending.length && this.pending[this.head]!.seq <= seq) {
       const p = this.pending[this.head]!;
       this.pending[this.head++] = undefined as unknown as Pending;
+      if (p.kind === Kind.Place) this.releaseInflight(p);
       if (!p.session.closed) {
         this.responses.error(
           p.session,
@@ -123,10 +124,12 @@ export class Acks {
     else this.answerOrder(p, events, start, end);
   }
 
-  /** A released place no longer counts against the open-order limit as in flight. */
+  /** A released (or failed) place no longer counts as in flight: open-order limit, client order id. */
   private releaseInflight(p: Pending): void {
     const v = this.views.get(p.accountId);
-    if (v !== undefined) v.inflightPlaces--;
+    if (v === undefined) return;
+    v.inflightPlaces--;
+    if (p.clientOrderId !== undefined) v.releaseClientId(p.clientOrderId);
   }
 
   private answerCancelAll(p: Pending, events: EngineEvent[], start: number, end: number): void {

@@ -35,14 +35,35 @@ export class Commands {
   }
 
   place(s: Session, id: RequestId, idJson: string, acc: number, p: PlaceParams, usIn: number): void {
+    // Every refusal comes before the in-flight counts below are taken: from there on, the reply's
+    // release (or its failure) gives them back (Acks.releaseInflight).
+    this.admit('place_order');
     const v = this.views.open(acc);
     if (v.live.size + v.inflightPlaces >= this.maxOpenOrders) {
       throw new Refusal('TOO_MANY_OPEN_ORDERS', `account ${acc} has too many open orders`, {
         limit: this.maxOpenOrders,
       });
     }
+    const coid = p.clientOrderId;
+    if (coid !== undefined) {
+      const used = v.clientIdInUse(coid);
+      if (used === 'in_flight') {
+        throw new Refusal(
+          'DUPLICATE_CLIENT_ORDER_ID',
+          `a place with client order id ${coid} is already in flight; wait for its reply`,
+        );
+      }
+      if (used !== null) {
+        throw new Refusal(
+          'DUPLICATE_CLIENT_ORDER_ID',
+          `client order id ${coid} was used by order ${used.orderId}, now ${used.status}: not placed again`,
+          { order: used },
+        );
+      }
+      v.holdClientId(coid);
+    }
     v.inflightPlaces++;
-    this.submitWithReply(
+    this.sequenceWithReply(
       placeOrder(acc, p),
       pending(s, id, idJson, Kind.Place, acc, 0, p.clientOrderId, usIn),
     );
@@ -85,8 +106,17 @@ export class Commands {
    * must find its request waiting.
    */
   private submitWithReply(cmd: CommandBody, p: Pending): void {
+    this.admit(cmd.type);
+    this.sequenceWithReply(cmd, p);
+  }
+
+  /** Refuses a command while closed or while persisting lags (load shedding). */
+  private admit(type: CommandBody['type']): void {
     if (!this.open) throw new SequencerClosedError('not open');
-    this.admission.checkBacklog(cmd.type);
+    this.admission.checkBacklog(type);
+  }
+
+  private sequenceWithReply(cmd: CommandBody, p: Pending): void {
     p.seq = this.sequencer.lastSeq + 1;
     this.acks.expect(p);
     try {
