@@ -6,15 +6,62 @@
  * silently mis-encoded.
  */
 
-const TWO_31 = 0x80000000;
+/** Call sites that may memoise (symAt, bigAt): slots 0 .. MEMO_SLOTS - 1. */
+export const MEMO_SLOTS = 16;
+
+/**
+ * Writes `n`, a whole number in [0, 2^32), as a varint at `p` of `b`; returns the position after it. For hot
+ * encoders that keep the buffer and position in locals (ByteWriter.reserve); the caller guarantees the range
+ * (putU checks it) and the room (5 bytes).
+ */
+export function putU32(b: Uint8Array, p: number, n: number): number {
+  while (n >= 0x80) {
+    b[p++] = (n & 0x7f) | 0x80;
+    n >>>= 7;
+  }
+  b[p++] = n;
+  return p;
+}
+
+/** putU32 for any non-negative safe integer (10 bytes of room); anything else throws. */
+export function putU(b: Uint8Array, p: number, n: number): number {
+  if (n >>> 0 === n) return putU32(b, p, n);
+  // [2^32, 2^53) (timestamps in microseconds): the low 28 bits as four 7-bit groups, then the rest (below
+  // 2^25) as a uint32. Kept inline, with no call a double would be boxed for.
+  if (n > 0xffffffff && n <= Number.MAX_SAFE_INTEGER && Math.floor(n) === n) {
+    const hi = Math.floor(n / 0x10000000);
+    const lo = n - hi * 0x10000000;
+    b[p] = (lo & 0x7f) | 0x80;
+    b[p + 1] = ((lo >>> 7) & 0x7f) | 0x80;
+    b[p + 2] = ((lo >>> 14) & 0x7f) | 0x80;
+    b[p + 3] = ((lo >>> 21) & 0x7f) | 0x80;
+    return putU32(b, p + 4, hi);
+  }
+  throw new RangeError(`snapshot: not a whole number >= 0: ${n}`);
+}
 
 export class ByteWriter {
   private buf: Buffer;
-  private pos = 0;
+  /** Where the next byte goes. Hot encoders move it themselves after writing into reserve()'s buffer. */
+  pos = 0;
   private readonly symbols = new Map<string, number>();
+  /**
+   * Per call site (symAt/bigAt `slot`): the last value written there and its encoded number. Readable so
+   * a hot encoder can test for a repeat inline; only symAt/bigAt write them.
+   */
+  readonly symMemo: (string | null)[] = [];
+  readonly symCode: number[] = [];
+  readonly bigMemo: (bigint | null)[] = [];
+  readonly bigTag: number[] = [];
 
   constructor(initialBytes = 64 * 1024) {
     this.buf = Buffer.allocUnsafe(initialBytes);
+    for (let i = 0; i < MEMO_SLOTS; i++) {
+      this.symMemo.push(null);
+      this.symCode.push(0);
+      this.bigMemo.push(null);
+      this.bigTag.push(0);
+    }
   }
 
   private grow(need: number): void {
@@ -29,22 +76,19 @@ export class ByteWriter {
     this.pos += 4;
   }
 
+  /**
+   * Room for `n` more bytes: returns the buffer to write into from `pos` (valid until the next call that
+   * may grow it: any write method or reserve).
+   */
+  reserve(n: number): Uint8Array {
+    if (this.pos + n > this.buf.length) this.grow(n);
+    return this.buf;
+  }
+
   /** A non-negative safe integer. */
   u(n: number): void {
-    if (!(n >= 0 && Number.isSafeInteger(n))) throw new RangeError(`snapshot: not a whole number >= 0: ${n}`);
     if (this.pos + 10 > this.buf.length) this.grow(10);
-    const b = this.buf;
-    let p = this.pos;
-    while (n >= TWO_31) {
-      b[p++] = (n % 128) | 0x80;
-      n = Math.floor(n / 128);
-    }
-    while (n >= 0x80) {
-      b[p++] = (n & 0x7f) | 0x80;
-      n >>>= 7;
-    }
-    b[p++] = n;
-    this.pos = p;
+    this.pos = putU(this.buf, this.pos, n);
   }
 
   /** A signed safe integer below 2^52 in magnitude (zigzag). */
@@ -75,6 +119,37 @@ export class ByteWriter {
       this.u(1);
       this.str(v.toString());
     }
+  }
+
+  /**
+   * big(v) for a field that mostly repeats (fee rates, reservations of same-sized orders): `slot` names the
+   * call site, which remembers its last value and that value's tag, sparing the bigint-to-number conversion.
+   */
+  bigAt(v: bigint, slot: number): void {
+    if (v === this.bigMemo[slot]) {
+      this.u(this.bigTag[slot]);
+      return;
+    }
+    if (v === 0n) {
+      this.byte(0);
+      return;
+    }
+    const n = Number(v);
+    if (n < 0x8000000000000 && n > -0x8000000000000) {
+      const tag = (n >= 0 ? n * 2 : -n * 2 - 1) * 2;
+      this.bigMemo[slot] = v;
+      this.bigTag[slot] = tag;
+      this.u(tag);
+      return;
+    }
+    this.big(v);
+  }
+
+  /** big() of a whole number >= 0 held as a number (a value that is not one throws). */
+  bigNum(n: number): void {
+    if (n >>> 0 === n || (n >= 0 && n < 0x8000000000000 && Number.isSafeInteger(n))) this.u(n * 4);
+    else if (n >= 0 && Number.isSafeInteger(n)) this.big(BigInt(n));
+    else throw new RangeError(`snapshot: not a whole number >= 0: ${n}`);
   }
 
   private byte(b: number): void {
@@ -144,6 +219,22 @@ export class ByteWriter {
     this.symbols.set(s, this.symbols.size);
     this.u(1);
     this.str(s);
+  }
+
+  /**
+   * nsym(s) for a field that mostly repeats (side, type, status): `slot` names the call site, which
+   * remembers its last string and that string's code, sparing the symbol table lookup.
+   */
+  symAt(s: string | null, slot: number): void {
+    if (s === this.symMemo[slot] && s !== null) {
+      this.u(this.symCode[slot]);
+      return;
+    }
+    this.nsym(s);
+    if (s !== null) {
+      this.symMemo[slot] = s;
+      this.symCode[slot] = (this.symbols.get(s) as number) + 2;
+    }
   }
 
   /** The bytes written (a view, not a copy). */

@@ -36,7 +36,7 @@ import { type Instrument, instrumentFromCommand } from './instrument.js';
 import { Order, type OrderOrigin } from './order.js';
 import { Account } from './risk/account.js';
 import { Position } from './risk/position.js';
-import { ByteReader, ByteWriter } from './snapshot-codec.js';
+import { ByteReader, ByteWriter, putU, putU32 } from './snapshot-codec.js';
 import { StopBook } from './stops.js';
 
 const MAGIC = 0x4e534545; // "EESN" little-endian: exchange engine snapshot
@@ -105,16 +105,27 @@ export function snapshotEngine(engine: Engine): Uint8Array {
   }
 
   w.u(engine.owners.size);
+  const writeClientId = (o: Order, coid: string): void => {
+    w.str(coid);
+    w.u(o.id);
+  };
   for (const [accountId, owner] of engine.owners) {
     w.u(accountId);
-    writeIds(w, owner.live);
-    w.u(owner.byClientId.size);
-    for (const [coid, o] of owner.byClientId) {
-      w.str(coid);
+    // The account's live orders in registration order, straight off its list (no array copy).
+    w.u(owner.size);
+    let listed = 0;
+    for (let o = owner.head; o !== null; o = o.ownerNext) {
       w.u(o.id);
+      listed++;
     }
+    if (listed !== owner.size) {
+      throw new Error(`snapshot: account ${accountId} counts ${owner.size} live orders but lists ${listed}`);
+    }
+    w.u(owner.byClientId.size);
+    owner.byClientId.forEach(writeClientId);
   }
-  writeIds(w, engine.dayOrders);
+  w.u(engine.dayOrders.size);
+  for (const o of engine.dayOrders) w.u(o.id);
 
   const risk = engine.risk;
   if (risk !== null) {
@@ -173,34 +184,227 @@ export function snapshotEngine(engine: Engine): Uint8Array {
   return w.finish();
 }
 
+// Memo slots (ByteWriter.symAt / bigAt) of the per-order fields that mostly repeat from order to order.
+const M_SIDE = 0;
+const M_TYPE = 1;
+const M_TIF = 2;
+const M_ORIGIN = 3;
+const M_STATUS = 4;
+const M_REJECT = 5;
+const M_CANCEL = 6;
+const M_COMMISSION = 0;
+const M_RESERVED = 1;
+
+/** Order's fill cost as the class keeps it (a number while safe): read to spare a BigInt per order. */
+interface OrderCost {
+  readonly cost?: unknown;
+}
+
+/** Room for one order's fixed-size fields: 27 varints of at most 10 bytes. */
+const ORDER_BYTES = 320;
+
+/**
+ * One order, field by field in the layout's order, written straight into the buffer through locals: the
+ * common values (small ids and lots, repeated symbols and rates, absent optional fields) take an inline
+ * path, and anything else goes through the ByteWriter method that writes it in general (which may grow
+ * the buffer, so the buffer and position are fetched again after it). The bytes are exactly those of
+ * writing every field through w.u/w.nstr/w.nsym/w.big (test/recovery/snapshot-golden.test.ts).
+ */
 function writeOrder(w: ByteWriter, o: Order): void {
-  w.u(o.id);
-  w.u(o.accountId);
-  w.nstr(o.clientOrderId);
-  w.u(o.instrument.id);
-  w.sym(o.side);
-  w.sym(o.type);
-  w.sym(o.tif);
-  w.u(o.priceTicks);
-  w.u(o.stopTicks);
-  w.u(o.quantityLots);
-  w.u(o.filledLots);
-  w.u(o.remainingLots);
-  w.u(o.cancelledLots);
-  w.big(o.filledCost);
-  w.bool(o.postOnly);
-  w.bool(o.reduceOnly);
-  w.u(o.leverage);
-  w.big(o.commissionRate);
-  w.sym(o.origin);
-  w.sym(o.status);
-  w.nsym(o.rejectionReason);
-  w.nsym(o.cancelReason);
-  w.u(o.createdAt);
-  w.u(o.updatedAt);
-  w.nu(o.expiredAt);
-  w.big(o.reserved);
-  w.u(o.reserveTicks);
+  const symMemo = w.symMemo;
+  const symCode = w.symCode;
+  let b = w.reserve(ORDER_BYTES);
+  let p = w.pos;
+  // Varints inline (TurboFan's inlining budget does not stretch to a call per field, and a timestamp
+  // passed to a call is boxed): one byte for values below 128, a 32-bit loop for ids, lots and ticks, and
+  // the microsecond timestamps split at bit 28; anything else through putU, which also does the checks.
+  let n: number;
+  n = o.id;
+  if (n >>> 0 === n) {
+    while (n >= 0x80) {
+      b[p++] = (n & 0x7f) | 0x80;
+      n >>>= 7;
+    }
+    b[p++] = n;
+  } else p = putU(b, p, n);
+  n = o.accountId;
+  if (n >>> 0 === n) {
+    while (n >= 0x80) {
+      b[p++] = (n & 0x7f) | 0x80;
+      n >>>= 7;
+    }
+    b[p++] = n;
+  } else p = putU(b, p, n);
+  const coid = o.clientOrderId;
+  if (coid === null) b[p++] = 0;
+  else {
+    w.pos = p;
+    w.nstr(coid);
+    b = w.reserve(ORDER_BYTES);
+    p = w.pos;
+  }
+  n = o.instrument.id;
+  if ((n & 0x7f) === n) b[p++] = n;
+  else p = putU(b, p, n);
+  let sym: string | null = o.side;
+  if (sym === symMemo[M_SIDE]) p = putU32(b, p, symCode[M_SIDE]);
+  else {
+    w.pos = p;
+    w.symAt(sym, M_SIDE);
+    b = w.reserve(ORDER_BYTES);
+    p = w.pos;
+  }
+  sym = o.type;
+  if (sym === symMemo[M_TYPE]) p = putU32(b, p, symCode[M_TYPE]);
+  else {
+    w.pos = p;
+    w.symAt(sym, M_TYPE);
+    b = w.reserve(ORDER_BYTES);
+    p = w.pos;
+  }
+  sym = o.tif;
+  if (sym === symMemo[M_TIF]) p = putU32(b, p, symCode[M_TIF]);
+  else {
+    w.pos = p;
+    w.symAt(sym, M_TIF);
+    b = w.reserve(ORDER_BYTES);
+    p = w.pos;
+  }
+  n = o.priceTicks;
+  if (n >>> 0 === n) {
+    while (n >= 0x80) {
+      b[p++] = (n & 0x7f) | 0x80;
+      n >>>= 7;
+    }
+    b[p++] = n;
+  } else p = putU(b, p, n);
+  n = o.stopTicks;
+  if ((n & 0x7f) === n) b[p++] = n;
+  else p = putU(b, p, n);
+  n = o.quantityLots;
+  if (n >>> 0 === n) {
+    while (n >= 0x80) {
+      b[p++] = (n & 0x7f) | 0x80;
+      n >>>= 7;
+    }
+    b[p++] = n;
+  } else p = putU(b, p, n);
+  n = o.filledLots;
+  if ((n & 0x7f) === n) b[p++] = n;
+  else p = putU(b, p, n);
+  n = o.remainingLots;
+  if (n >>> 0 === n) {
+    while (n >= 0x80) {
+      b[p++] = (n & 0x7f) | 0x80;
+      n >>>= 7;
+    }
+    b[p++] = n;
+  } else p = putU(b, p, n);
+  n = o.cancelledLots;
+  if ((n & 0x7f) === n) b[p++] = n;
+  else p = putU(b, p, n);
+  // big(filledCost): the getter makes a BigInt of the number the order keeps, so read that number (should
+  // the private field ever be renamed or retyped, this falls back to the getter).
+  const cost = (o as unknown as OrderCost).cost;
+  if (cost === 0) b[p++] = 0;
+  else {
+    w.pos = p;
+    if (typeof cost === 'number') w.bigNum(cost);
+    else w.big(o.filledCost);
+    b = w.reserve(ORDER_BYTES);
+    p = w.pos;
+  }
+  b[p++] = o.postOnly ? 1 : 0;
+  b[p++] = o.reduceOnly ? 1 : 0;
+  n = o.leverage;
+  if ((n & 0x7f) === n) b[p++] = n;
+  else p = putU(b, p, n);
+  const rate = o.commissionRate;
+  if (rate === w.bigMemo[M_COMMISSION]) p = putU(b, p, w.bigTag[M_COMMISSION]);
+  else {
+    w.pos = p;
+    w.bigAt(rate, M_COMMISSION);
+    b = w.reserve(ORDER_BYTES);
+    p = w.pos;
+  }
+  sym = o.origin;
+  if (sym === symMemo[M_ORIGIN]) p = putU32(b, p, symCode[M_ORIGIN]);
+  else {
+    w.pos = p;
+    w.symAt(sym, M_ORIGIN);
+    b = w.reserve(ORDER_BYTES);
+    p = w.pos;
+  }
+  sym = o.status;
+  if (sym === symMemo[M_STATUS]) p = putU32(b, p, symCode[M_STATUS]);
+  else {
+    w.pos = p;
+    w.symAt(sym, M_STATUS);
+    b = w.reserve(ORDER_BYTES);
+    p = w.pos;
+  }
+  sym = o.rejectionReason;
+  if (sym === null) b[p++] = 0;
+  else {
+    w.pos = p;
+    w.symAt(sym, M_REJECT);
+    b = w.reserve(ORDER_BYTES);
+    p = w.pos;
+  }
+  sym = o.cancelReason;
+  if (sym === null) b[p++] = 0;
+  else {
+    w.pos = p;
+    w.symAt(sym, M_CANCEL);
+    b = w.reserve(ORDER_BYTES);
+    p = w.pos;
+  }
+  n = o.createdAt;
+  if (n > 0xffffffff && n <= Number.MAX_SAFE_INTEGER && Math.floor(n) === n) {
+    let hi = Math.floor(n / 0x10000000);
+    const lo = n - hi * 0x10000000;
+    b[p] = (lo & 0x7f) | 0x80;
+    b[p + 1] = ((lo >>> 7) & 0x7f) | 0x80;
+    b[p + 2] = ((lo >>> 14) & 0x7f) | 0x80;
+    b[p + 3] = ((lo >>> 21) & 0x7f) | 0x80;
+    p += 4;
+    while (hi >= 0x80) {
+      b[p++] = (hi & 0x7f) | 0x80;
+      hi >>>= 7;
+    }
+    b[p++] = hi;
+  } else p = putU(b, p, n);
+  n = o.updatedAt;
+  if (n > 0xffffffff && n <= Number.MAX_SAFE_INTEGER && Math.floor(n) === n) {
+    let hi = Math.floor(n / 0x10000000);
+    const lo = n - hi * 0x10000000;
+    b[p] = (lo & 0x7f) | 0x80;
+    b[p + 1] = ((lo >>> 7) & 0x7f) | 0x80;
+    b[p + 2] = ((lo >>> 14) & 0x7f) | 0x80;
+    b[p + 3] = ((lo >>> 21) & 0x7f) | 0x80;
+    p += 4;
+    while (hi >= 0x80) {
+      b[p++] = (hi & 0x7f) | 0x80;
+      hi >>>= 7;
+    }
+    b[p++] = hi;
+  } else p = putU(b, p, n);
+  const expiredAt = o.expiredAt;
+  if (expiredAt === null) b[p++] = 0;
+  else p = putU(b, p, expiredAt + 1);
+  const reserved = o.reserved;
+  if (reserved === 0n) b[p++] = 0;
+  else if (reserved === w.bigMemo[M_RESERVED]) p = putU(b, p, w.bigTag[M_RESERVED]);
+  else {
+    w.pos = p;
+    w.bigAt(reserved, M_RESERVED);
+    b = w.reserve(ORDER_BYTES);
+    p = w.pos;
+  }
+  n = o.reserveTicks;
+  if ((n & 0x7f) === n) b[p++] = n;
+  else p = putU(b, p, n);
+  w.pos = p;
 }
 
 function writeSide(w: ByteWriter, side: BookSide): number {
@@ -224,11 +428,6 @@ function writeOrders(w: ByteWriter, orders: readonly Order[]): number {
   w.u(orders.length);
   for (let i = 0; i < orders.length; i++) writeOrder(w, orders[i]);
   return orders.length;
-}
-
-function writeIds(w: ByteWriter, orders: Iterable<Order> & ({ length: number } | { size: number })): void {
-  w.u('length' in orders ? orders.length : orders.size);
-  for (const o of orders) w.u(o.id);
 }
 
 function writePosition(w: ByteWriter, p: Position): void {
