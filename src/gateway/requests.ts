@@ -89,6 +89,9 @@ export interface Handlers {
   subscriptions: Subscriptions;
 }
 
+/** The retry hint while the server is not open: recovery takes seconds, a shutdown ends the connection. */
+const NOT_OPEN_RETRY_MS = 1000;
+
 export class Requests {
   constructor(
     private readonly h: Handlers,
@@ -145,10 +148,21 @@ export class Requests {
     now: number,
   ): void {
     const h = this.h;
+    if (m === 'time' || m === 'ping') return this.responses.reply(s, idJson, `{"serverTime":${usIn}}`, usIn);
+    // While the engine recovers (or once shutdown began) its state is not the released one: a login would
+    // read a half-replayed account list and seed views, books and snapshots from it. Nothing but the clock
+    // is answered until the server opens.
+    if (!h.commands.open) {
+      return this.responses.error(
+        s,
+        idJson,
+        'UNAVAILABLE',
+        'the server is not open for trading (recovering or shutting down); retry',
+        usIn,
+        { retryAfterMs: NOT_OPEN_RETRY_MS },
+      );
+    }
     switch (m) {
-      case 'time':
-      case 'ping':
-        return this.responses.reply(s, idJson, `{"serverTime":${usIn}}`, usIn);
       case 'auth':
         return h.access.auth(s, idJson, params as AuthParams, usIn);
       case 'cancel_on_disconnect':

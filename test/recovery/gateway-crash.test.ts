@@ -267,8 +267,8 @@ describe('gateway crash test: kill -9 the product process under client load', ()
   /**
    * The load balancer in front of the gateway, which /health is for (src/http/routes.ts): traders' sockets
    * reach the server only once it said ready; otherwise they go to a port nobody listens on (refused).
-   * Without it, a client reconnecting while the server recovers hits a gateway bug (see the test.fails
-   * below), and the run fails at random.
+   * (A client connecting while the server recovers is refused UNAVAILABLE until it opens: the last test
+   * pins that; the stand-in keeps these runs about the crash checks.)
    */
   let gateOpen = false;
   let refusedPort = 0;
@@ -794,7 +794,7 @@ describe('gateway crash test: kill -9 the product process under client load', ()
    * deterministically: recovery waits in 'draining' for a batch nobody persists yet (WORKERS=0).
    * Expected: a login during recovery is refused with a retryable error, or answered once recovery is done.
    */
-  test.fails('BUG: a login while the server recovers is bound to the half-recovered engine', async () => {
+  test('a login while the server recovers is refused (UNAVAILABLE), then works on the recovered engine', async () => {
     gateOpen = false;
     const t = traders[0];
     // A run without workers: the batch it releases stays in the queue.
