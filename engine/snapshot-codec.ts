@@ -244,11 +244,16 @@ export class ByteWriter {
 }
 
 export class ByteReader {
-  private readonly buf: Buffer;
-  private pos = 0;
-  private readonly symbols: string[] = [];
+  /** The bytes, and where the next read starts: hot decoders read single-byte values inline. */
+  readonly buf: Buffer;
+  pos = 0;
+  /** The symbol table so far (symbol k is written as k + 2). */
+  readonly symbols: string[] = [];
   private lastBigTag = -1;
   private lastBig = 0n;
+  /** Per call site (bigAt `slot`): the last tag read there and its value. */
+  private readonly bigTags: number[] = [];
+  private readonly bigVals: bigint[] = [];
 
   constructor(bytes: Uint8Array) {
     this.buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -317,6 +322,28 @@ export class ByteReader {
     const v = BigInt(z % 2 === 0 ? z / 2 : -(z + 1) / 2);
     this.lastBigTag = t;
     this.lastBig = v;
+    return v;
+  }
+
+  /**
+   * big() for a field that mostly repeats: `slot` names the call site, which keeps its own last value, so
+   * fields read in turn (an order's fee rate, then its reservation) do not evict each other's.
+   */
+  bigAt(slot: number): bigint {
+    const p = this.pos;
+    const t = this.u();
+    if (t === 0) return 0n;
+    if (t === this.bigTags[slot]) return this.bigVals[slot];
+    this.pos = p;
+    const v = this.big();
+    if (t % 2 === 0) {
+      while (this.bigTags.length <= slot) {
+        this.bigTags.push(-1);
+        this.bigVals.push(0n);
+      }
+      this.bigTags[slot] = t;
+      this.bigVals[slot] = v;
+    }
     return v;
   }
 

@@ -20,6 +20,7 @@ import type { EngineOptions } from './api.js';
 import type { BookSide } from './book.js';
 import { OrderBook } from './book.js';
 import type { CreateInstrument } from './commands.js';
+import type { OrderDirectory } from './directory.js';
 import { Engine, type Market, Owner } from './engine.js';
 import type {
   AccountStatus,
@@ -531,20 +532,17 @@ export function restoreInto(engine: Engine, bytes: Uint8Array): void {
   }
 
   const orders = engine.orders;
-  const live = (o: Order): Order => {
-    o.registered = true;
-    orders.set(o.id, o);
-    return o;
-  };
+  const read = new ReadOrders();
   for (const m of markets) {
-    readSide(r, m.book.bids, byInstrumentId, live);
-    readSide(r, m.book.asks, byInstrumentId, live);
-    for (let n = r.u(); n > 0; n--) m.stops.add(live(readOrder(r, byInstrumentId)));
-    for (let n = r.u(); n > 0; n--) m.stops.add(live(readOrder(r, byInstrumentId)));
+    readSide(r, m.book.bids, byInstrumentId, read);
+    readSide(r, m.book.asks, byInstrumentId, read);
+    for (let n = r.u(); n > 0; n--) m.stops.add(read.add(readOrder(r, byInstrumentId)));
+    for (let n = r.u(); n > 0; n--) m.stops.add(read.add(readOrder(r, byInstrumentId)));
   }
-  if (orders.size !== orderCount) {
-    throw new Error(`snapshot header says ${orderCount} live orders, the body holds ${orders.size}`);
+  if (read.orders.length !== orderCount) {
+    throw new Error(`snapshot header says ${orderCount} live orders, the body holds ${read.orders.length}`);
   }
+  read.registerById(orders);
   const orderOf = (id: number): Order => {
     const o = orders.get(id);
     if (o === undefined) throw new Error(`snapshot names order ${id}, which it does not hold`);
@@ -639,28 +637,64 @@ export function restoreInto(engine: Engine, bytes: Uint8Array): void {
   if (r.u32() !== MAGIC || !r.atEnd()) throw new Error('engine snapshot is truncated or has trailing bytes');
 }
 
+/**
+ * One order, in the layout's field order. Values that fit one byte (most counts, flags, symbol codes,
+ * absent optional fields) are read inline from the buffer; the rest through the ByteReader methods, which
+ * also do the bounds checks (an inline read past the end yields undefined, which fails every fast-path
+ * test and falls through to a method that throws).
+ */
 function readOrder(r: ByteReader, instruments: Map<number, Instrument>): Order {
+  const b = r.buf;
+  const symbols = r.symbols;
   const id = r.u();
   const accountId = r.u();
-  const coid = r.nstr();
-  const instrumentId = r.u();
+  let p = r.pos;
+  let c = b[p];
+  let coid: string | null = null;
+  if (c === 0) p++;
+  else {
+    coid = r.nstr();
+    p = r.pos;
+  }
+  c = b[p];
+  let instrumentId: number;
+  if (c < 0x80) {
+    instrumentId = c;
+    p++;
+  } else {
+    r.pos = p;
+    instrumentId = r.u();
+    p = r.pos;
+  }
   const ins = instruments.get(instrumentId);
   if (ins === undefined) throw new Error(`snapshot order ${id} names unknown instrument ${instrumentId}`);
-  const side = r.sym() as Side;
-  const type = r.sym() as OrderType;
-  const tif = r.sym() as TimeInForce;
+  r.pos = p;
+  const side = readSym(r, symbols) as Side;
+  const type = readSym(r, symbols) as OrderType;
+  const tif = readSym(r, symbols) as TimeInForce;
   const priceTicks = r.u();
-  const stopTicks = r.u();
+  const stopTicks = readSmall(r);
   const quantityLots = r.u();
-  const filledLots = r.u();
+  const filledLots = readSmall(r);
   const remainingLots = r.u();
-  const cancelledLots = r.u();
-  const filledCost = r.big();
+  const cancelledLots = readSmall(r);
+  const filledCost = r.bigAt(B_COST);
   const postOnly = r.bool();
   const reduceOnly = r.bool();
-  const leverage = r.u();
-  const commissionRate = r.big();
-  const origin = r.sym() as OrderOrigin;
+  const leverage = readSmall(r);
+  const commissionRate = r.bigAt(B_COMMISSION);
+  const origin = readSym(r, symbols) as OrderOrigin;
+  const status = readSym(r, symbols) as OrderStatus;
+  const rejectionReason = readNsym(r, symbols) as RejectReason | null;
+  const cancelReason = readNsym(r, symbols) as CancelReason | null;
+  const createdAt = r.u();
+  const updatedAt = r.u();
+  p = r.pos;
+  let expiredAt: number | null = null;
+  if (b[p] === 0) r.pos = p + 1;
+  else expiredAt = r.nu();
+  const reserved = r.bigAt(B_RESERVED);
+  const reserveTicks = r.u();
   const o = new Order(
     id,
     accountId,
@@ -677,30 +711,119 @@ function readOrder(r: ByteReader, instruments: Map<number, Instrument>): Order {
     leverage,
     commissionRate,
     origin,
-    0,
+    createdAt,
   );
   o.filledLots = filledLots;
   o.remainingLots = remainingLots;
   o.cancelledLots = cancelledLots;
-  o.filledCost = filledCost;
-  o.status = r.sym() as OrderStatus;
-  o.rejectionReason = r.nsym() as RejectReason | null;
-  o.cancelReason = r.nsym() as CancelReason | null;
-  // createdAt is set by the constructor from its ts argument; it is readonly, so the snapshot's value goes
-  // in through a cast rather than a second constructor call per order.
-  (o as { createdAt: number }).createdAt = r.u();
-  o.updatedAt = r.u();
-  o.expiredAt = r.nu();
-  o.reserved = r.big();
-  o.reserveTicks = r.u();
+  // The constructor starts the cost at zero; the setter costs a BigInt comparison per order.
+  if (filledCost !== 0n) o.filledCost = filledCost;
+  o.status = status;
+  if (rejectionReason !== null) o.rejectionReason = rejectionReason;
+  if (cancelReason !== null) o.cancelReason = cancelReason;
+  o.updatedAt = updatedAt;
+  if (expiredAt !== null) o.expiredAt = expiredAt;
+  if (reserved !== 0n) o.reserved = reserved;
+  if (reserveTicks !== 0) o.reserveTicks = reserveTicks;
+  // Live from here: set while the object is at hand (registerById then touches only its id list).
+  o.registered = true;
   return o;
+}
+
+// ByteReader.bigAt slots of the per-order amounts.
+const B_COST = 0;
+const B_COMMISSION = 1;
+const B_RESERVED = 2;
+
+/** r.u() with the one-byte case inline. */
+function readSmall(r: ByteReader): number {
+  const c = r.buf[r.pos];
+  if (c < 0x80) {
+    r.pos++;
+    return c;
+  }
+  return r.u();
+}
+
+/** r.sym() with the case of a known symbol code below 128 inline. */
+function readSym(r: ByteReader, symbols: string[]): string {
+  const c = r.buf[r.pos];
+  if (c >= 2 && c < 0x80 && c - 2 < symbols.length) {
+    r.pos++;
+    return symbols[c - 2];
+  }
+  return r.sym();
+}
+
+/** r.nsym() likewise, with null inline. */
+function readNsym(r: ByteReader, symbols: string[]): string | null {
+  const c = r.buf[r.pos];
+  if (c === 0) {
+    r.pos++;
+    return null;
+  }
+  return readSym(r, symbols);
+}
+
+/** The live orders as restore reads them (book and stop order), with their ids kept beside them. */
+class ReadOrders {
+  readonly orders: Order[] = [];
+  /** orders[i].id, so that ordering them by id touches no order object (each a cache miss in a big book). */
+  private readonly ids: number[] = [];
+  private min = Number.POSITIVE_INFINITY;
+  private max = Number.NEGATIVE_INFINITY;
+  private ascending = true;
+
+  add(o: Order): Order {
+    const id = o.id;
+    this.orders.push(o);
+    this.ids.push(id);
+    if (id <= this.max) this.ascending = false;
+    else this.max = id;
+    if (id < this.min) this.min = id;
+    return o;
+  }
+
+  /**
+   * Registers the orders in ascending id order, as the engine registered them. The directory keeps dense
+   * pages for ids that arrive in order; fed in book order (ids scattered across the whole range on every
+   * level) it would push most of a large book into its overflow Map, which costs a hash insert per order
+   * here and a hash lookup per order on every later cancel or fill.
+   */
+  registerById(directory: OrderDirectory): void {
+    const { orders, ids, min, max } = this;
+    const n = orders.length;
+    if (this.ascending) {
+      for (let i = 0; i < n; i++) directory.set(ids[i], orders[i]);
+    } else if (max - min < 4 * n + 65536) {
+      // Ids are dense enough for a counting pass: one slot per id in the range, no comparisons.
+      const slots = new Array<Order | undefined>(max - min + 1);
+      for (let i = 0; i < n; i++) {
+        const k = ids[i] - min;
+        if (slots[k] !== undefined) throw new Error(`snapshot holds two live orders with id ${ids[i]}`);
+        slots[k] = orders[i];
+      }
+      for (let k = 0; k < slots.length; k++) {
+        const o = slots[k];
+        if (o !== undefined) directory.set(k + min, o);
+      }
+    } else {
+      const sorted = orders.slice().sort((a, b) => a.id - b.id);
+      for (let i = 0; i < n; i++) {
+        const o = sorted[i];
+        if (i > 0 && o.id === sorted[i - 1].id)
+          throw new Error(`snapshot holds two live orders with id ${o.id}`);
+        directory.set(o.id, o);
+      }
+    }
+  }
 }
 
 function readSide(
   r: ByteReader,
   side: BookSide,
   instruments: Map<number, Instrument>,
-  live: (o: Order) => Order,
+  read: ReadOrders,
 ): void {
   // Levels come best-last, as BookSide keeps them, so each add appends (no search, no shifting).
   for (let n = r.u(); n > 0; n--) {
@@ -709,7 +832,7 @@ function readSide(
     const count = r.u();
     let level = null;
     for (let k = count; k > 0; k--) {
-      const o = live(readOrder(r, instruments));
+      const o = read.add(readOrder(r, instruments));
       if (o.priceTicks !== priceTicks) throw new Error(`snapshot order ${o.id} is on the wrong level`);
       level = side.add(o);
     }
