@@ -98,6 +98,8 @@ interface PendingRequest {
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
   timer: NodeJS.Timeout;
+  /** The encoded request; null once sent. A held request waits for the connection's handshake to finish. */
+  held: string | null;
 }
 
 type Listener = (...args: unknown[]) => void;
@@ -111,7 +113,20 @@ async function socketClass(given?: SocketCtor): Promise<SocketCtor> {
 }
 
 export class ExchangeClient {
+  /**
+   * The one current socket (connecting, in its handshake, or ready), or null. Every other socket is stale:
+   * its events are ignored, and it is closed when it is dropped.
+   */
   private ws: MinimalSocket | null = null;
+  /** The current socket is open and its handshake (auth, subscriptions restored) is done. */
+  private ready = false;
+  /**
+   * Bumped by every connection attempt and by close(): an attempt that finds it changed was superseded and
+   * neither touches the client nor schedules a reconnect.
+   */
+  private generation = 0;
+  /** The credentials of the last successful auth, used again after a reconnect. */
+  private credentials: { apiKey: string; secret: string } | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, PendingRequest>();
   private readonly privateSubs = new Map<string, PrivateSub>();
@@ -151,64 +166,72 @@ export class ExchangeClient {
     for (const fn of this.listeners.get(event) ?? []) fn(...args);
   }
 
+  /** True once the socket is open, authenticated (with credentials) and its subscriptions are restored. */
   get connected(): boolean {
-    return this.ws !== null && this.ws.readyState === 1;
+    return this.ws !== null && this.ready && this.ws.readyState === 1;
   }
 
-  /** Opens the connection and, with credentials, authenticates. */
+  /**
+   * Opens the connection and, with credentials (the options', or those of the last successful
+   * `authenticate`), authenticates; subscriptions already registered (after a `close()`) are restored.
+   * Replaces any current connection. On failure the socket is closed and the promise rejects.
+   */
   async connect(): Promise<void> {
     this.closedByUser = false;
-    const Ctor = await socketClass(this.opts.WebSocket);
-    await new Promise<void>((resolve, reject) => {
-      const ws = new Ctor(this.opts.url);
-      let opened = false;
-      ws.onopen = () => {
-        opened = true;
-        this.ws = ws;
-        resolve();
-      };
-      ws.onerror = (ev) => {
-        if (!opened) reject(new ExchangeError('NOT_CONNECTED', `cannot connect to ${this.opts.url}`));
-        else this.emit('error', ev);
-      };
-      ws.onclose = (ev) => {
-        if (!opened) {
-          reject(new ExchangeError('NOT_CONNECTED', `connection refused: ${ev.code} ${ev.reason}`));
-          return;
-        }
-        this.onClose(ws, ev.code, ev.reason);
-      };
-      ws.onmessage = (ev) => this.onMessage(typeof ev.data === 'string' ? ev.data : String(ev.data));
-    });
-    this.emit('open');
-    if (this.opts.apiKey !== undefined && this.opts.secret !== undefined) await this.authenticate();
+    this.cancelReconnect();
+    await this.open(++this.generation);
   }
 
   async authenticate(apiKey = this.opts.apiKey!, secret = this.opts.secret!): Promise<ResultOf<'auth'>> {
     const r = await this.request('auth', authParams(apiKey, secret));
-    this.userId = r.userId;
-    this.accountIds = r.accountIds;
+    this.authenticated(r, apiKey, secret);
     return r;
   }
 
-  /** Closes for good (no reconnect). */
-  close(): void {
-    this.closedByUser = true;
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.ws?.close(1000, 'bye');
+  private authenticated(r: ResultOf<'auth'>, apiKey: string, secret: string): void {
+    this.userId = r.userId;
+    this.accountIds = r.accountIds;
+    this.credentials = { apiKey, secret };
   }
 
-  /** Sends any method; resolves with its typed result or rejects with ExchangeError. */
+  /** Closes for good (no reconnect), including a reconnect under way. */
+  close(): void {
+    this.closedByUser = true;
+    this.generation++;
+    this.cancelReconnect();
+    if (this.ws !== null) this.drop(this.ws, 1000, 'bye');
+  }
+
+  /**
+   * Sends any method; resolves with its typed result or rejects with ExchangeError. While a (re)connection
+   * is in its handshake (auth, subscriptions being restored) the request is held and sent once it is done;
+   * with no connection at all it rejects NOT_CONNECTED.
+   */
   request<M extends Method>(
     method: M,
     params?: ParamsOf<M>,
     onReply?: (result: ResultOf<M>) => void,
   ): Promise<ResultOf<M>> {
     const ws = this.ws;
-    if (ws === null || ws.readyState !== 1) {
+    if (ws === null || (this.ready && ws.readyState !== 1)) {
       return Promise.reject(new ExchangeError('NOT_CONNECTED', 'not connected'));
     }
+    return this.send(this.ready ? ws : null, method, params, onReply);
+  }
+
+  /** Sends on `ws` now, or (ws null) holds the request until the current socket is ready. */
+  private send<M extends Method>(
+    ws: MinimalSocket | null,
+    method: M,
+    params?: ParamsOf<M>,
+    onReply?: (result: ResultOf<M>) => void,
+  ): Promise<ResultOf<M>> {
+    if (ws !== null && (ws !== this.ws || ws.readyState !== 1)) {
+      return Promise.reject(new ExchangeError('DISCONNECTED', 'connection closed before the request'));
+    }
     const id = this.nextId++;
+    const text =
+      params === undefined ? `{"id":${id},"method":"${method}"}` : JSON.stringify({ id, method, params });
     return new Promise<ResultOf<M>>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
@@ -221,10 +244,9 @@ export class ExchangeClient {
         reject,
         timer,
         onReply: onReply as ((r: unknown) => void) | undefined,
+        held: ws === null ? text : null,
       });
-      ws.send(
-        params === undefined ? `{"id":${id},"method":"${method}"}` : JSON.stringify({ id, method, params }),
-      );
+      ws?.send(text);
     });
   }
 
@@ -273,7 +295,7 @@ export class ExchangeClient {
     await this.syncPrivate(sub);
   }
 
-  private async syncPrivate(sub: PrivateSub): Promise<void> {
+  private async syncPrivate(sub: PrivateSub, ws?: MinimalSocket): Promise<void> {
     sub.syncing = true;
     const params: ParamsOf<'subscribe'> = { channel: 'private' };
     if (sub.accountId !== undefined) params.accountId = sub.accountId;
@@ -283,9 +305,11 @@ export class ExchangeClient {
     }
     // The replay (or snapshot) follows the reply on the same socket, in order: stop ignoring stream
     // messages exactly at the reply.
-    await this.request('subscribe', params, () => {
+    const done = () => {
       sub.syncing = false;
-    });
+    };
+    if (ws === undefined) await this.request('subscribe', params, done);
+    else await this.send(ws, 'subscribe', params, done);
   }
 
   /** The L2 book: snapshot, then deltas; a gap in seq/prevSeq triggers a fresh snapshot. */
@@ -296,11 +320,12 @@ export class ExchangeClient {
     return sub.book;
   }
 
-  private async syncBook(sub: BookSub): Promise<void> {
+  private async syncBook(sub: BookSub, ws?: MinimalSocket): Promise<void> {
     sub.syncing = true;
     const params: ParamsOf<'subscribe'> = { channel: `book.${sub.book.symbol}` };
     if (sub.depth !== undefined) params.depth = sub.depth;
-    await this.request('subscribe', params);
+    if (ws === undefined) await this.request('subscribe', params);
+    else await this.send(ws, 'subscribe', params);
   }
 
   async subscribeTrades(symbol: string, handler: (msg: TradesMessage) => void): Promise<void> {
@@ -401,39 +426,143 @@ export class ExchangeClient {
     run().catch((e: unknown) => this.emit('error', e));
   }
 
-  // ---- reconnect -----------------------------------------------------------------------------------------
+  // ---- connection lifecycle --------------------------------------------------------------------------------
 
-  private onClose(ws: MinimalSocket, code: number, reason: string): void {
-    if (this.ws === ws) this.ws = null;
+  /**
+   * One connection attempt: drops the current socket, opens a new one, authenticates and restores the
+   * subscriptions on it (those requests bypass the hold), then releases the held requests. Any failure
+   * closes this socket and rejects; the caller decides whether to back off and retry.
+   */
+  private async open(generation: number): Promise<void> {
+    if (this.ws !== null) this.drop(this.ws, 1000, 'reconnecting');
+    const Ctor = await socketClass(this.opts.WebSocket);
+    if (generation !== this.generation) throw superseded();
+    const ws = new Ctor(this.opts.url);
+    this.ws = ws;
+    this.ready = false;
+    await new Promise<void>((resolve, reject) => {
+      let opened = false;
+      ws.onopen = () => {
+        opened = true;
+        if (this.ws === ws) resolve();
+        else {
+          ws.close(1000, 'superseded');
+          reject(superseded());
+        }
+      };
+      ws.onerror = (ev) => {
+        if (!opened) reject(new ExchangeError('NOT_CONNECTED', `cannot connect to ${this.opts.url}`));
+        else if (this.ws === ws) this.emit('error', ev);
+      };
+      ws.onclose = (ev) => {
+        if (!opened) {
+          if (this.ws === ws) this.ws = null;
+          reject(new ExchangeError('NOT_CONNECTED', `connection refused: ${ev.code} ${ev.reason}`));
+          return;
+        }
+        if (this.ws === ws) this.onClose(ev.code, ev.reason);
+      };
+      ws.onmessage = (ev) => {
+        if (this.ws === ws) this.onMessage(typeof ev.data === 'string' ? ev.data : String(ev.data));
+      };
+    });
+    try {
+      this.emit('open');
+      const apiKey = this.credentials?.apiKey ?? this.opts.apiKey;
+      const secret = this.credentials?.secret ?? this.opts.secret;
+      if (apiKey !== undefined && secret !== undefined) {
+        this.authenticated(await this.send(ws, 'auth', authParams(apiKey, secret)), apiKey, secret);
+      }
+      // A snapshot of the subscriptions: one added meanwhile sends its own (held) subscribe.
+      const privates = [...this.privateSubs.values()];
+      const books = [...this.bookSubs.values()];
+      const plain = [...this.plainSubs.keys()];
+      for (const sub of privates) await this.syncPrivate(sub, ws);
+      for (const sub of books) await this.syncBook(sub, ws);
+      for (const channel of plain) await this.send(ws, 'subscribe', { channel });
+      if (this.ws !== ws) throw superseded();
+    } catch (e) {
+      if (this.ws === ws) this.drop(ws, 4000, 'handshake failed');
+      throw e;
+    }
+    this.ready = true;
+    for (const p of this.pending.values()) {
+      if (p.held === null) continue;
+      ws.send(p.held);
+      p.held = null;
+    }
+  }
+
+  /**
+   * Makes `ws` stale and closes it: every request sent on it rejects DISCONNECTED, every held one
+   * NOT_CONNECTED (it never went out). Its own close event, whenever it comes, is ignored.
+   */
+  private drop(ws: MinimalSocket, code: number, reason: string): void {
+    if (this.ws !== ws) return;
+    const wasOpen = ws.readyState === 1;
+    this.ws = null;
+    this.ready = false;
+    this.rejectPending();
+    try {
+      ws.close(code, reason);
+    } catch {
+      // already closing
+    }
+    if (wasOpen) this.emit('close', { code, reason });
+  }
+
+  private rejectPending(): void {
     for (const [id, p] of this.pending) {
       clearTimeout(p.timer);
-      p.reject(new ExchangeError('DISCONNECTED', 'connection closed before the answer; query order_status'));
+      p.reject(
+        p.held === null
+          ? new ExchangeError('DISCONNECTED', 'connection closed before the answer; query order_status')
+          : new ExchangeError('NOT_CONNECTED', 'connection lost before the request was sent'),
+      );
       this.pending.delete(id);
     }
+  }
+
+  /** The current socket closed (never a stale one: their events are ignored). */
+  private onClose(code: number, reason: string): void {
+    const wasReady = this.ready;
+    this.ws = null;
+    this.ready = false;
+    this.rejectPending();
     this.emit('close', { code, reason });
-    if (this.closedByUser || !this.opts.reconnect) return;
+    // Closed during its handshake: the attempt that opened it fails and decides what comes next.
+    if (!wasReady || this.closedByUser || !this.opts.reconnect) return;
     this.scheduleReconnect();
   }
 
+  private cancelReconnect(): void {
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+  }
+
   private scheduleReconnect(): void {
+    if (this.closedByUser || !this.opts.reconnect || this.reconnectTimer !== null) return;
     const base = Math.min(this.opts.backoffMaxMs, this.opts.backoffInitialMs * 2 ** this.attempt);
     const delay = base / 2 + Math.random() * (base / 2);
     this.attempt++;
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
-      this.reconnectOnce().catch((e: unknown) => {
-        this.emit('error', e);
-        if (!this.closedByUser) this.scheduleReconnect();
-      });
+      const generation = ++this.generation;
+      this.open(generation).then(
+        () => {
+          this.attempt = 0;
+          this.emit('reconnected');
+        },
+        (e: unknown) => {
+          if (generation !== this.generation || this.closedByUser) return; // superseded or closed
+          this.emit('error', e);
+          this.scheduleReconnect();
+        },
+      );
     }, delay);
   }
+}
 
-  private async reconnectOnce(): Promise<void> {
-    await this.connect();
-    this.attempt = 0;
-    for (const sub of this.privateSubs.values()) await this.syncPrivate(sub);
-    for (const sub of this.bookSubs.values()) await this.syncBook(sub);
-    for (const ch of this.plainSubs.keys()) await this.request('subscribe', { channel: ch });
-    this.emit('reconnected');
-  }
+function superseded(): ExchangeError {
+  return new ExchangeError('NOT_CONNECTED', 'connection attempt superseded (closed or reconnected)');
 }
