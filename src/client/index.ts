@@ -34,6 +34,11 @@ export { LocalBook } from './book.js';
 
 /** Client-side codes: the request never got an answer. */
 export type ClientErrorCode = 'DISCONNECTED' | 'TIMEOUT' | 'NOT_CONNECTED';
+const CLIENT_CODES: ReadonlySet<string> = new Set<ClientErrorCode>([
+  'DISCONNECTED',
+  'TIMEOUT',
+  'NOT_CONNECTED',
+]);
 
 export class ExchangeError extends Error {
   constructor(
@@ -291,8 +296,22 @@ export class ExchangeClient {
   async subscribePrivate(handler: PrivateHandler, accountId?: number): Promise<void> {
     const key = String(accountId ?? 'default');
     const sub: PrivateSub = { accountId, handler, epoch: undefined, seq: 0, syncing: true };
-    this.privateSubs.set(key, sub);
-    await this.syncPrivate(sub);
+    await this.register(this.privateSubs, key, sub, () => this.syncPrivate(sub));
+  }
+
+  /**
+   * Registers a subscription (restored after every reconnect) and subscribes. One the server refuses is
+   * forgotten again: restoring it would fail, and close, every reconnection.
+   */
+  private async register<V>(map: Map<string, V>, key: string, sub: V, run: () => Promise<unknown>) {
+    map.set(key, sub);
+    try {
+      await run();
+    } catch (e) {
+      const refused = e instanceof ExchangeError && !CLIENT_CODES.has(e.code);
+      if (refused && map.get(key) === sub) map.delete(key);
+      throw e;
+    }
   }
 
   private async syncPrivate(sub: PrivateSub, ws?: MinimalSocket): Promise<void> {
@@ -315,8 +334,7 @@ export class ExchangeClient {
   /** The L2 book: snapshot, then deltas; a gap in seq/prevSeq triggers a fresh snapshot. */
   async subscribeBook(symbol: string, handler: BookHandler, depth?: number): Promise<LocalBook> {
     const sub: BookSub = { book: new LocalBook(symbol), handler, depth, syncing: true };
-    this.bookSubs.set(symbol, sub);
-    await this.syncBook(sub);
+    await this.register(this.bookSubs, symbol, sub, () => this.syncBook(sub));
     return sub.book;
   }
 
@@ -329,13 +347,17 @@ export class ExchangeClient {
   }
 
   async subscribeTrades(symbol: string, handler: (msg: TradesMessage) => void): Promise<void> {
-    this.plainSubs.set(`trades.${symbol}`, handler as (msg: never) => void);
-    await this.request('subscribe', { channel: `trades.${symbol}` });
+    const channel = `trades.${symbol}`;
+    await this.register(this.plainSubs, channel, handler as (msg: never) => void, () =>
+      this.request('subscribe', { channel }),
+    );
   }
 
   async subscribeTicker(symbol: string, handler: (msg: TickerMessage) => void): Promise<void> {
-    this.plainSubs.set(`ticker.${symbol}`, handler as (msg: never) => void);
-    await this.request('subscribe', { channel: `ticker.${symbol}` });
+    const channel = `ticker.${symbol}`;
+    await this.register(this.plainSubs, channel, handler as (msg: never) => void, () =>
+      this.request('subscribe', { channel }),
+    );
   }
 
   async unsubscribe(channel: string, accountId?: number): Promise<void> {

@@ -203,6 +203,29 @@ describe('typed client: reconnect against a scripted server', () => {
     expect(c.connected).toBe(true);
   });
 
+  it('a subscription the server refused is not restored after a reconnect', async () => {
+    srv.answer = (_conn, req) => {
+      if (req.method === 'auth') return AUTH_OK;
+      if (req.method === 'subscribe' && req.params?.channel === 'trades.NOPE')
+        return { error: { code: 'UNKNOWN_CHANNEL', message: 'no such channel' } };
+      return { result: {} };
+    };
+    const c = client();
+    let reconnected = 0;
+    c.on('reconnected', () => reconnected++);
+    await c.connect();
+    await c.subscribeTicker('BTC-PERP', () => {});
+    const err = await c.subscribeTrades('NOPE', () => {}).catch((e: ExchangeError) => e);
+    expect(err).toMatchObject({ code: 'UNKNOWN_CHANNEL' });
+    srv.sockets[0]!.close(4000, 'test');
+    await until(() => reconnected === 1);
+    expect(srv.connections).toBe(2);
+    expect(srv.requests.filter((r) => r.conn === 2).map((r) => r.req.params?.channel)).toEqual([
+      undefined,
+      'ticker.BTC-PERP',
+    ]);
+  });
+
   it('close() during a reconnect attempt stops reconnecting for good', async () => {
     srv.answer = (_conn, req) => (req.method === 'auth' ? AUTH_OK : { result: {} });
     srv.delayUpgrade = (conn) => (conn === 2 ? 200 : 0);
