@@ -14,7 +14,14 @@
  * order. The one exception is the registry of live orders by id (Engine.orders), which nothing iterates:
  * live orders are written where they wait, which spares restore an id lookup per order. The codec only goes through the engine's
  * public fields and constructors (Order, Account, Position, BookSide.add, StopBook.add), so internal
- * repacking of those classes keeps it working as long as their fields keep their names.
+ * repacking of those classes keeps it working as long as their fields keep their names. (One read goes
+ * past that: writeOrder reads Order's numeric fill cost to spare a BigInt per order, and falls back to the
+ * public getter when the field is not a number.) Restore registers the live orders in the directory in
+ * ascending id order once they are all read (ReadOrders), as the engine itself registered them.
+ *
+ * Speed: both directions are on the path of a pause (serialization on the engine thread, restore in a
+ * restart), so the per-order code (writeOrder, readOrder) keeps the buffer position in locals and takes
+ * one-byte values inline; the golden fixtures in test/recovery pin that the bytes stay those of VERSION 2.
  */
 import type { EngineOptions } from './api.js';
 import type { BookSide } from './book.js';
