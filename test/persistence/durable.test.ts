@@ -14,7 +14,8 @@ import { flow, toBatches } from './flow-batches.js';
 const instruments = new Map<string, number>();
 
 function rowsOf(batch: Batch) {
-  for (const e of batch.events) if (e.type === 'instrument_created') instruments.set(e.symbol, e.instrumentId);
+  for (const e of batch.events)
+    if (e.type === 'instrument_created') instruments.set(e.symbol, e.instrumentId);
   return batchRows(batch, (s) => instruments.get(s) ?? null);
 }
 

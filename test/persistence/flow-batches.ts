@@ -45,4 +45,3 @@ export function toBatches(steps: ReturnType<typeof flow>, sizes: readonly number
   }
   return out;
 }
-
