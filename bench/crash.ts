@@ -7,8 +7,11 @@
  * all of that held and how long each recovery took (the restarted engine's own `recover` time: queue drain,
  * snapshot, journal replay).
  *
- * It needs the source tree and the dev dependencies (it runs vitest on the test file): run it from a clone
- * after `npm ci`. Last stdout line: {"kills", "passed", "recoverMsMedian", "recoverMsMax", ...}.
+ * Then the same from the traders' side (test/recovery/gateway-crash.test.ts, `--gateway-kills`, default 20):
+ * the whole product process killed under load from typed clients that record every ack and stream update.
+ *
+ * It needs the source tree and the dev dependencies (it runs vitest on the test files): run it from a clone
+ * after `npm ci`. Last stdout line: {"kills", "passed", "recoverMsMedian", "recoverMsMax", "gatewayPassed", ...}.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -29,12 +32,12 @@ interface KillRecord {
   ackedOrders: number;
 }
 
-/** Runs the crash test file under vitest; resolves with its exit code and the tail of its output. */
-function runCrashTest(env: NodeJS.ProcessEnv): Promise<{ code: number | null; tail: string }> {
+/** Runs one crash test file under vitest; resolves with its exit code and the tail of its output. */
+function runCrashTest(file: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; tail: string }> {
   const root = projectRoot();
   const vitest = path.join(root, 'node_modules', 'vitest', 'vitest.mjs');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [vitest, 'run', 'test/recovery/crash.test.ts'], {
+    const child = spawn(process.execPath, [vitest, 'run', file], {
       cwd: root,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -53,6 +56,7 @@ function runCrashTest(env: NodeJS.ProcessEnv): Promise<{ code: number | null; ta
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const flags = new Flags(args);
   const kills = flags.int('kills', 20, 1);
+  const gatewayKills = flags.int('gateway-kills', 20, 0);
   const seed = flags.int('seed', 20261125);
   flags.done();
 
@@ -60,7 +64,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const report = path.join(dir, 'kills.json');
   status(`crash: ${kills} engine kills (seed ${seed}), then a worker kill and a Redis restart`);
   const t0 = performance.now();
-  const { code, tail } = await runCrashTest({
+  const { code, tail } = await runCrashTest('test/recovery/crash.test.ts', {
     CRASH_KILLS: String(kills),
     CRASH_SEED: String(seed),
     CRASH_REPORT: report,
@@ -76,6 +80,17 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const passed = code === 0 && records.length === kills;
   if (!passed) status(`crash: FAILED (exit ${code}); vitest output ends:\n${tail}`);
 
+  // The same with the whole product process (gateway included) and real clients recording their acks.
+  status(`crash: ${gatewayKills} kills of the product process under client load (seed ${seed})`);
+  const g0 = performance.now();
+  const gateway = await runCrashTest('test/recovery/gateway-crash.test.ts', {
+    GATEWAY_CRASH_KILLS: String(gatewayKills),
+    GATEWAY_CRASH_SEED: String(seed),
+  });
+  const gatewaySeconds = (performance.now() - g0) / 1000;
+  if (gateway.code !== 0)
+    status(`crash: gateway run FAILED (exit ${gateway.code}); output ends:\n${gateway.tail}`);
+
   const ms = records.map((r) => r.recoverMs).sort((a, b) => a - b);
   const plots: Plot[] = [
     {
@@ -88,7 +103,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     },
   ];
   return {
-    workload: `crash test with ${kills} SIGKILLs of the engine at random moments (seed ${seed}), 2 persistence workers, own Redis with AOF; then a worker SIGKILL and a Redis restart`,
+    workload: `crash test with ${kills} SIGKILLs of the engine at random moments (seed ${seed}), 2 persistence workers, own Redis with AOF; then a worker SIGKILL and a Redis restart; then ${gatewayKills} SIGKILLs of the whole product process under load from 6 typed clients`,
     kills: records.length,
     passed,
     checks:
@@ -98,6 +113,11 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     ackedOrdersChecked: records.at(-1)?.ackedOrders ?? null,
     maxReplayed: records.reduce((m, r) => Math.max(m, r.replayed), 0),
     seconds: Number(seconds.toFixed(1)),
+    gatewayKills,
+    gatewayPassed: gateway.code === 0,
+    gatewayChecks:
+      'the product process (gateway, engine, workers) killed -9 under load from typed clients recording every ack and stream update; after each kill: everything a client saw is persisted in that state or later, no table differs from a replay, the restarted engine hash equals the replay, and the same clients reconnect and resync to the database state',
+    gatewaySeconds: Number(gatewaySeconds.toFixed(1)),
     perKill: records,
     plots,
   };

@@ -58,11 +58,13 @@ interface Options {
 
 function parse(args: string[]): Options {
   const f = new Flags(args);
-  // Inside the full suite the part has about two minutes (bench/parts.ts), drain and raw insert included.
+  // The suite runs the same minute as a single run (the issue asks for a sustained minute), offering more
+  // than this machine persists, so the figure is the pipeline's ceiling, not the offered rate; only the raw
+  // insert's sample is smaller inside the suite, to stay in its time budget.
   const suite = process.env.BENCH_SUITE === '1';
   const o: Options = {
-    seconds: f.int('seconds', suite ? 20 : 60, 1),
-    rate: f.int('rate', suite ? 5_000 : 25_000, 1),
+    seconds: f.int('seconds', 60, 1),
+    rate: f.int('rate', 25_000, 1),
     workers: f.int('workers', 1, 1),
     concurrency: f.int('concurrency', 16, 1),
     writers: f.int('writers', 2, 1),

@@ -6,7 +6,7 @@
  *
  * The full suite runs each part in its own child process: a part then starts from a clean heap and a cold
  * JIT whatever ran before it, a crash or a hang in one part (killed at its time cap) does not take the
- * others down, and the suite stays inside its 15-minute budget.
+ * others down, and the suite stays inside its 20-minute budget.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -139,7 +139,7 @@ async function runSuite(args: string[]): Promise<number> {
         startedAt: new Date().toISOString(),
         durationSec: 0,
         machine,
-        error: 'skipped: the suite spent its 15-minute budget before this part',
+        error: `skipped: the suite spent its ${SUITE_BUDGET_SEC / 60}-minute budget before this part`,
       });
       continue;
     }
