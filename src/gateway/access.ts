@@ -6,11 +6,15 @@ import type { EngineApi } from '../../engine/api.js';
 import type { Logger } from '../log.js';
 import { verify } from '../protocol/sign.js';
 import type { AuthParams } from '../protocol/types.js';
-import type { AccountViews } from './account-view.js';
+import type { AccountView, AccountViews } from './account-view.js';
 import type { KeyStore } from './keys.js';
 import { NonceCache } from './nonces.js';
+import type { OrderArchive } from './order-archive.js';
 import { Refusal, type Responses } from './responses.js';
 import type { Session } from './session.js';
+
+/** How long a login waits for the database to give back its accounts' recent client order ids. */
+const SEED_TIMEOUT_MS = 2000;
 
 export class Access {
   private readonly nonces: NonceCache;
@@ -22,6 +26,7 @@ export class Access {
     private readonly responses: Responses,
     private readonly log: Logger,
     private readonly authWindowMs: number,
+    private readonly archive: OrderArchive | null = null,
   ) {
     this.nonces = new NonceCache(authWindowMs);
   }
@@ -78,8 +83,12 @@ export class Access {
         const accounts = this.accountsOf(s);
         s.defaultAccountId = accounts[0] ?? 0;
         // Views start here: live orders, final orders and fills are remembered from login on.
-        for (const a of accounts) this.views.open(a);
-        this.responses.reply(s, idJson, JSON.stringify({ userId: rec.userId, accountIds: accounts }), usIn);
+        const views = accounts.map((a) => this.views.open(a));
+        const answer = () =>
+          this.responses.reply(s, idJson, JSON.stringify({ userId: rec.userId, accountIds: accounts }), usIn);
+        const seeding = this.seedFromArchive(views);
+        if (seeding === null) answer();
+        else void seeding.then(answer);
       },
       (err: unknown) => {
         s.authPending = false;
@@ -87,6 +96,39 @@ export class Access {
         this.responses.error(s, idJson, 'UNAVAILABLE', 'key store unavailable, retry', usIn);
       },
     );
+  }
+
+  /**
+   * After a restart the views' windows of client order ids that may not be reused are empty: the first
+   * login to each account reads them back from the database before it is answered, so a trader retrying
+   * an order after the crash is refused rather than filled twice. A database that does not answer within
+   * SEED_TIMEOUT_MS does not hold the login up (logged; the engine still refuses ids of live orders).
+   */
+  private seedFromArchive(views: AccountView[]): Promise<void> | null {
+    const archive = this.archive;
+    if (archive?.recentEnded === undefined) return null;
+    const pending: Promise<void>[] = [];
+    for (const v of views) {
+      if (v.clientIdWindow === 0) continue;
+      if (v.archiveSeeding === null) {
+        v.archiveSeeding = archive.recentEnded(v.accountId, v.clientIdWindow).then(
+          (orders) => v.seedEnded(orders),
+          (err: unknown) => {
+            this.log.warn({ err, accountId: v.accountId }, 'could not read client order ids back');
+          },
+        );
+      }
+      pending.push(v.archiveSeeding);
+    }
+    if (pending.length === 0) return null;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.log.warn({ accounts: views.map((v) => v.accountId) }, 'client order ids not read back in time');
+        resolve();
+      }, SEED_TIMEOUT_MS);
+    });
+    return Promise.race([Promise.all(pending).then(() => {}), timeout]).finally(() => clearTimeout(timer));
   }
 
   /** The accounts a session may use: the key's, or (key unrestricted) all of its user's. */

@@ -118,6 +118,33 @@ export class AccountView {
     }
   }
 
+  /** Reading the window back from the database (at the account's first login since the start), once. */
+  archiveSeeding: Promise<void> | null = null;
+
+  /** The window's size (FINAL_ORDERS_REMEMBERED): how many ended orders a restart re-reads (seedEnded). */
+  get clientIdWindow(): number {
+    return this.coidWindow;
+  }
+
+  /**
+   * Ended orders read back from the database after a restart, newest first: they enter the window of
+   * client order ids behind anything the view learnt since it opened (which is newer).
+   */
+  seedEnded(newestFirst: readonly OrderState[]): void {
+    const known = this.endedByCoid;
+    const merged = new Map<string, OrderState>();
+    for (let i = newestFirst.length - 1; i >= 0; i--) {
+      const o = newestFirst[i]!;
+      if (o.clientOrderId !== null && !known.has(o.clientOrderId) && !this.liveByCoid.has(o.clientOrderId))
+        merged.set(o.clientOrderId, o);
+    }
+    if (merged.size === 0) return;
+    for (const [coid, o] of known) merged.set(coid, o); // the view's own, newer, stay the newest
+    known.clear();
+    for (const [coid, o] of merged) known.set(coid, o);
+    while (known.size > this.coidWindow) known.delete(known.keys().next().value!);
+  }
+
   /**
    * Why a place with this client order id must be refused, or null: an ended order of the window used it
    * (returned, so the trader learns its outcome), or a place with it is still in flight.

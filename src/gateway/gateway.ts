@@ -96,7 +96,15 @@ export class Gateway {
       fills: cfg.recentFillsRemembered,
     });
     const deferrals = new Deferrals(sequencer, responses);
-    const access = new Access(engine, keys, views, responses, log, cfg.authWindowMs);
+    const access = new Access(
+      engine,
+      keys,
+      views,
+      responses,
+      log,
+      cfg.authWindowMs,
+      deps.orderArchive ?? null,
+    );
     const admission = new Admission(sequencer, cfg);
     const market = new MarketData(engine, sequencer, responses);
     const privateStreams = new PrivateStreams(this.epoch, views, deferrals, sequencer, responses);

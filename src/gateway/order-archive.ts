@@ -29,6 +29,11 @@ export interface OrderArchive {
    * archive (an order of another account is null too). Rejects when the archive cannot answer.
    */
   find(accountId: number, ref: ArchiveRef): Promise<ArchivedOrder | null>;
+  /**
+   * The account's newest ended orders that carry a client order id, newest first, at most `limit`: after a
+   * restart they seed the view's window of client order ids that may not be reused (account-view.ts).
+   */
+  recentEnded?(accountId: number, limit: number): Promise<OrderState[]>;
 }
 
 /** The `orders` table. By id: a primary-key lookup; by client order id: orders_by_account_client_order_id. */
@@ -47,5 +52,14 @@ export class PgOrderArchive implements OrderArchive {
             WHERE account_id = ${account}::uuid AND client_order_id = ${ref.clientOrderId}
             ORDER BY engine_id DESC LIMIT 1`);
     return row === null ? null : orderStateFromRow(row as Record<string, unknown>);
+  }
+
+  async recentEnded(accountId: number, limit: number): Promise<OrderState[]> {
+    const rows = await this.pool.any(sql.unsafe`
+      SELECT ${ORDER_STATE_COLUMNS} FROM orders
+      WHERE account_id = ${toUuid('account', accountId)}::uuid AND client_order_id IS NOT NULL
+        AND status IN ('FILLED', 'CANCELLED', 'REJECTED', 'EXPIRED')
+      ORDER BY engine_id DESC LIMIT ${limit}`);
+    return rows.map((row) => orderStateFromRow(row as Record<string, unknown>).order);
   }
 }

@@ -186,6 +186,18 @@ describe('order_status from the order archive (PostgreSQL)', () => {
       'UNKNOWN_ORDER',
     );
     expect((await b.call('order_status', { clientOrderId: 'arch-2' })).error.code).toBe('UNKNOWN_ORDER');
+    // The login read the window of client order ids back (FINAL_ORDERS_REMEMBERED = 1: the newest ended
+    // order): a retry of that order after the restart is refused with it, not placed again.
+    const retry = await a.call('place', {
+      symbol: SYM,
+      side: 'BUY',
+      orderType: 'LIMIT',
+      price: '90',
+      quantity: '0.5',
+      clientOrderId: 'arch-2',
+    });
+    expect(retry.error?.code).toBe('DUPLICATE_CLIENT_ORDER_ID');
+    expect(retry.error.data.order).toStrictEqual(before2.result.order);
     a.close();
     b.close();
   });
