@@ -22,20 +22,19 @@ describe('client order ids are not reused', () => {
   });
   afterAll(async () => server.stop());
 
-  it('a retry of a filled order is refused with the first order, and opens nothing', async () => {
+  /** The maker rests an ask at 100; the taker's IOC buy of `quantity` at 100 would fill against it. */
+  async function crossing(quantity: string) {
     const m = await RawClient.connect(server);
     await m.auth(maker);
     const t = await RawClient.connect(server);
     await t.auth(taker);
     await m.call('place', { symbol: SYM, side: 'SELL', orderType: 'LIMIT', price: '100', quantity: '0.01' });
-    const buy = {
-      symbol: SYM,
-      side: 'BUY',
-      orderType: 'LIMIT',
-      timeInForce: 'IOC',
-      price: '100',
-      quantity: '0.004',
-    };
+    const buy = { symbol: SYM, side: 'BUY', orderType: 'LIMIT', timeInForce: 'IOC', price: '100', quantity };
+    return { m, t, buy };
+  }
+
+  it('a retry of a filled order is refused with the first order, and opens nothing', async () => {
+    const { m, t, buy } = await crossing('0.004');
     const first = await t.call('place', { ...buy, clientOrderId: 'retry-1' });
     expect(first.result.order.status).toBe('FILLED');
     const retry = await t.call('place', { ...buy, clientOrderId: 'retry-1' });
@@ -53,19 +52,7 @@ describe('client order ids are not reused', () => {
   });
 
   it('of two places sent at once with one client order id, exactly one becomes an order', async () => {
-    const m = await RawClient.connect(server);
-    await m.auth(maker);
-    const t = await RawClient.connect(server);
-    await t.auth(taker);
-    await m.call('place', { symbol: SYM, side: 'SELL', orderType: 'LIMIT', price: '100', quantity: '0.01' });
-    const buy = {
-      symbol: SYM,
-      side: 'BUY',
-      orderType: 'LIMIT',
-      timeInForce: 'IOC',
-      price: '100',
-      quantity: '0.001',
-    };
+    const { m, t, buy } = await crossing('0.001');
     const both = await Promise.all([
       t.call('place', { ...buy, clientOrderId: 'twice' }),
       t.call('place', { ...buy, clientOrderId: 'twice' }),

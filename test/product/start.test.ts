@@ -5,27 +5,16 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import pg from 'pg';
 import { afterAll, describe, expect, test } from 'vitest';
 import { ExchangeClient } from '../../src/client/index.js';
 import { BTC_PERP } from '../fixtures.js';
+import { freePort } from '../free-port.js';
 
 const suffix = randomBytes(4).toString('hex');
 const DB = `exchange_product_${suffix}`;
 const TOKEN = `product-test-${suffix}`;
 const ROOT = new URL('../..', import.meta.url).pathname;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Running {
   child: ChildProcess;

@@ -36,7 +36,6 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { sql } from 'slonik';
@@ -56,6 +55,7 @@ import {
 import { checkDatabase } from '../../src/recovery/compare.js';
 import { waitForQueueDrained } from '../../src/recovery/queue-drain.js';
 import { BTC_PERP } from '../fixtures.js';
+import { freePort } from '../free-port.js';
 import { createTestDatabase, REDIS_URL, type TestDatabase, uniqueName } from '../persistence/helpers.js';
 import { Prng } from './gen.js';
 
@@ -70,17 +70,6 @@ const SYMBOL = BTC_PERP.symbol;
 const ADMIN_TOKEN = `gateway-crash-${randomBytes(8).toString('hex')}`;
 const rng = new Prng(SEED);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** pids of the live (not zombie) processes in process group `pgid`. */
 function groupPids(pgid: number): number[] {
