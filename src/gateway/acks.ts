@@ -3,6 +3,8 @@
  * holds it is released (output commit), then is built from that command's own events. Waiting replies are
  * a FIFO matched by seq: the sequencer hands seqs out in order, so the head is always the next one due.
  */
+
+import type { RejectReason } from '../../engine/enums.js';
 import type { EngineEvent, OrderEvent, OrderState } from '../../engine/events.js';
 import type { Metrics } from '../http/metrics.js';
 import type { Fill, RequestId } from '../protocol/types.js';
@@ -139,17 +141,20 @@ export class Acks {
     const cancelled: OrderState[] = [];
     for (let k = start; k < end; k++) {
       const e = events[k]!;
-      if (e.type === 'rejected') {
-        if (s.closed) return;
-        return this.responses.error(s, p.idJson, e.reason, `refused by the engine: ${e.reason}`, p.usIn, {
-          seq,
-          ts,
-        });
-      }
+      if (e.type === 'rejected') return this.refusedByEngine(p, e.reason, seq, ts);
       if (e.type === 'order' && e.accountId === p.accountId && e.status === 'CANCELLED') cancelled.push(e);
     }
     if (!s.closed) this.responses.reply(s, p.idJson, JSON.stringify({ cancelled, seq, ts }), p.usIn);
     this.metrics.ackLatency.observeUs(this.clock.nowMicros() - p.usIn);
+  }
+
+  /** The engine refused the command as a whole (a `rejected` event): the reply is that refusal. */
+  private refusedByEngine(p: Pending, reason: RejectReason, seq: number, ts: number): void {
+    if (p.session.closed) return;
+    this.responses.error(p.session, p.idJson, reason, `refused by the engine: ${reason}`, p.usIn, {
+      seq,
+      ts,
+    });
   }
 
   /** place, amend, cancel: the order the command acted on, and its fills. */
@@ -160,13 +165,7 @@ export class Acks {
     let order: OrderEvent | undefined;
     for (let k = start; k < end; k++) {
       const e = events[k]!;
-      if (e.type === 'rejected') {
-        if (s.closed) return;
-        return this.responses.error(s, p.idJson, e.reason, `refused by the engine: ${e.reason}`, p.usIn, {
-          seq,
-          ts,
-        });
-      }
+      if (e.type === 'rejected') return this.refusedByEngine(p, e.reason, seq, ts);
       if (e.type === 'order' && e.accountId === p.accountId && isTheOrder(p, e)) {
         order = e;
         break;

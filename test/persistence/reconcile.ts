@@ -12,6 +12,7 @@ import type {
   PositionState,
   Trade,
 } from '../../engine/events.js';
+import { ORDER_STATE_COLUMNS, orderStateFromRow } from '../../persistence/read-back.js';
 
 /** NUMERIC(20,8) comes back with 8 places; the engine writes the shortest form. */
 export function canon(value: unknown): unknown {
@@ -70,17 +71,8 @@ export async function readAccounts(pool: DatabasePool): Promise<AccountState[]> 
 }
 
 export async function readOrders(pool: DatabasePool): Promise<OrderState[]> {
-  const rows = await pool.any(sql.unsafe`
-    SELECT engine_id AS "orderId", exch_uuid_id(account_id) AS "accountId", client_order_id AS "clientOrderId",
-      symbol, side, order_type AS "orderType", time_in_force AS "timeInForce", price, stop_price AS "stopPrice",
-      quantity, filled_quantity AS "filledQuantity", remaining_quantity AS "remainingQuantity",
-      cancelled_quantity AS "cancelledQuantity", average_price AS "averagePrice",
-      filled_notional AS "filledNotional", status, post_only AS "postOnly", reduce_only AS "reduceOnly",
-      leverage, commission_rate AS "commissionRate", rejection_reason AS "rejectionReason",
-      cancel_reason AS "cancelReason", exch_ts_to_us(created_at) AS "createdAt",
-      exch_ts_to_us(updated_at) AS "updatedAt", exch_ts_to_us(expired_at) AS "expiredAt", origin
-    FROM orders ORDER BY engine_id`);
-  return rows.map((r) => normalize<OrderState>(r));
+  const rows = await pool.any(sql.unsafe`SELECT ${ORDER_STATE_COLUMNS} FROM orders ORDER BY engine_id`);
+  return rows.map((r) => orderStateFromRow(r as Record<string, unknown>).order);
 }
 
 export async function readPositions(pool: DatabasePool): Promise<PositionState[]> {
