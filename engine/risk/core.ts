@@ -130,15 +130,12 @@ export class RiskCore implements RiskPort {
   ): void {
     const entryId = this.nextLedgerId++;
     account.liquidationInputsSeq = this.engine.currentSeq;
-    if (!this.engine.building) {
-      account.balance += amount;
-      this.touchAccount(account);
-      return;
-    }
+    const building = this.engine.building;
     // The account remembers its balance's string: the chain's "before" is the last entry's "after".
-    const before = account.balanceString();
+    const before = building ? account.balanceString() : '';
     account.balance += amount;
     this.touchAccount(account);
+    if (!building) return; // replay: the entry is persisted already, only the balance and its id count
     this.engine.emit({
       type: 'ledger',
       seq: this.engine.currentSeq,
