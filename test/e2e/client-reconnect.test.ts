@@ -11,24 +11,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { ExchangeClient, type ExchangeError } from '../../src/client/index.js';
 import type { ExchangeServer } from '../../src/server.js';
-import { createTrader, startServer, type Trader } from './helpers.js';
+import { createTrader, startServer, type Trader, until as untilHolds } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function until(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const t = setInterval(() => {
-      if (cond()) {
-        clearInterval(t);
-        resolve();
-      } else if (Date.now() - started > timeoutMs) {
-        clearInterval(t);
-        reject(new Error('condition not met in time'));
-      }
-    }, 5);
-  });
-}
+/** This file's waits are shorter than the other client tests'. */
+const until = (cond: () => boolean, timeoutMs = 10_000) => untilHolds(cond, timeoutMs);
 
 interface Req {
   id: number;

@@ -10,24 +10,9 @@ import {
   type PrivateUpdate,
 } from '../../src/client/index.js';
 import type { ExchangeServer } from '../../src/server.js';
-import { admin, createInstrument, createTrader, startServer, type Trader } from './helpers.js';
+import { admin, createInstrument, createTrader, startServer, type Trader, until } from './helpers.js';
 
 const SYM = 'BTC-PERP';
-
-function until(cond: () => boolean, timeoutMs = 15_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const t = setInterval(() => {
-      if (cond()) {
-        clearInterval(t);
-        resolve();
-      } else if (Date.now() - started > timeoutMs) {
-        clearInterval(t);
-        reject(new Error('condition not met in time'));
-      }
-    }, 5);
-  });
-}
 
 describe('typed client', () => {
   let server: ExchangeServer;

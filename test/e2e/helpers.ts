@@ -182,3 +182,19 @@ export class RawClient {
     this.ws.close();
   }
 }
+
+/** Resolves once `cond()` holds (checked every 5 ms); rejects after `timeoutMs`. */
+export function until(cond: () => boolean, timeoutMs = 15_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const t = setInterval(() => {
+      if (cond()) {
+        clearInterval(t);
+        resolve();
+      } else if (Date.now() - started > timeoutMs) {
+        clearInterval(t);
+        reject(new Error('condition not met in time'));
+      }
+    }, 5);
+  });
+}
