@@ -24,6 +24,7 @@ import { type Checkpoints, startCheckpoints } from './recovery/checkpoints.js';
 import { recover } from './recovery/recover.js';
 import { finishShutdown } from './recovery/shutdown.js';
 import { Snapshotter } from './recovery/snapshotter.js';
+import { missingNodeFlags, NODE_FLAGS } from './runtime.js';
 import { ExchangeServer } from './server.js';
 
 function startWorkers(n: number, env: NodeJS.ProcessEnv, log: Logger): ChildProcess[] {
@@ -65,6 +66,12 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.logLevel);
   log.info({ config: redactedConfig(config) }, 'starting');
+  const missing = missingNodeFlags();
+  if (missing.length > 0)
+    log.warn(
+      { missing, expected: NODE_FLAGS },
+      "node runs without the product's V8 flags (src/runtime.ts): expect less throughput; npm start passes them",
+    );
   const durable = config.batcher === 'bullmq';
 
   let pool: DatabasePool | null = null;

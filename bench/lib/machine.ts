@@ -19,6 +19,8 @@ export interface Machine {
   /** Which uWebSockets.js loaded: the native addon, the package's `ws`-based fallback shim, or none. */
   uws: 'native' | 'shim' | 'absent';
   gcExposed: boolean;
+  /** The node flags this process runs with (the product's V8 flags are among them: src/runtime.ts). */
+  nodeFlags: string[];
   /** 1-minute load average when the part started: above ~0.5 per core, other work shared the CPU. */
   loadAvg1m: number;
 }
@@ -37,6 +39,9 @@ export function describeMachine(): Machine {
     v8: process.versions.v8,
     uws: uwsFlavour(),
     gcExposed: hasGc(),
+    nodeFlags: [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].filter(
+      (f) => f.startsWith('--') && !f.startsWith('--cpu-prof'),
+    ),
     loadAvg1m: Math.round(os.loadavg()[0] * 100) / 100,
   };
 }
@@ -67,5 +72,5 @@ function uwsFlavour(): Machine['uws'] {
 
 /** One line for report headers. */
 export function machineLine(m: Machine): string {
-  return `${m.cores} cores, ${m.cpuModel}${m.cpuMHz ? ` @ ${m.cpuMHz} MHz` : ''}, ${m.memoryGiB} GiB, ${m.platform}, Node ${m.node}, uWS ${m.uws}, load ${m.loadAvg1m}`;
+  return `${m.cores} cores, ${m.cpuModel}${m.cpuMHz ? ` @ ${m.cpuMHz} MHz` : ''}, ${m.memoryGiB} GiB, ${m.platform}, Node ${m.node} ${m.nodeFlags.join(' ')}, uWS ${m.uws}, load ${m.loadAvg1m}`;
 }
