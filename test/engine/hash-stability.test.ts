@@ -8,7 +8,7 @@ import { describe, expect, test } from 'vitest';
 import type { Command, CommandBody } from '../../engine/commands.js';
 import { Engine } from '../../engine/engine.js';
 import type { EngineEvent } from '../../engine/events.js';
-import { FlowGenerator, setupCommands } from '../recovery/gen.js';
+import { FlowGenerator, setupCommands } from '../support/gen.js';
 
 function hashAfter(risk: boolean, n: number): string {
   const engine = new Engine({ risk });

@@ -8,7 +8,7 @@ import type { CommandBody } from '../../engine/commands.js';
 import type { EngineEvent } from '../../engine/events.js';
 import { Engine } from '../../engine/index.js';
 import { createBullOutputBatcher } from '../../src/pipeline/batcher.js';
-import { FlowGenerator, setupCommands } from '../recovery/gen.js';
+import { FlowGenerator, setupCommands } from '../support/gen.js';
 import { expectReconciled } from './expect-reconciled.js';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from './helpers.js';
 import { TEST_JOB_OPTIONS, TestQueue, waitForWatermark } from './queue-helpers.js';

@@ -6,7 +6,7 @@ import type { Command, CommandBody } from '../../engine/commands.js';
 import type { EngineEvent } from '../../engine/events.js';
 import { Engine } from '../../engine/index.js';
 import type { Batch } from '../../src/pipeline/types.js';
-import { FlowGenerator, setupCommands } from '../recovery/gen.js';
+import { FlowGenerator, setupCommands } from '../support/gen.js';
 
 const SEED = 20261125;
 const TRADERS = 40;

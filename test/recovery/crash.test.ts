@@ -25,7 +25,7 @@ import { readWatermark } from '../../persistence/watermark.js';
 import { checkDatabase } from '../../src/recovery/compare.js';
 import { waitForQueueDrained } from '../../src/recovery/queue-drain.js';
 import { createTestDatabase, type TestDatabase, uniqueName } from '../persistence/helpers.js';
-import { Prng } from './gen.js';
+import { Prng } from '../support/gen.js';
 
 const JITI = join(process.cwd(), 'node_modules/jiti/lib/jiti-cli.mjs');
 const SEED = Number(process.env.CRASH_SEED ?? '20261125');

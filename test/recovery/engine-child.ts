@@ -16,7 +16,7 @@ import { recover } from '../../src/recovery/recover.js';
 import { finishShutdown } from '../../src/recovery/shutdown.js';
 import { Snapshotter } from '../../src/recovery/snapshotter.js';
 import { Sequencer } from '../../src/sequencer.js';
-import { FlowGenerator, setupCommands } from './gen.js';
+import { FlowGenerator, setupCommands } from '../support/gen.js';
 
 const env = process.env;
 const say = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);

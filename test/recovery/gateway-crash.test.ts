@@ -57,7 +57,7 @@ import { waitForQueueDrained } from '../../src/recovery/queue-drain.js';
 import { BTC_PERP } from '../fixtures.js';
 import { freePort } from '../free-port.js';
 import { createTestDatabase, REDIS_URL, type TestDatabase, uniqueName } from '../persistence/helpers.js';
-import { Prng } from './gen.js';
+import { Prng } from '../support/gen.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const REGISTER = join(import.meta.dirname, 'ts-register.mjs');

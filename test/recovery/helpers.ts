@@ -8,7 +8,7 @@ import type { EngineEvent } from '../../engine/events.js';
 import { BatchWriter } from '../../persistence/writer.js';
 import type { Batch } from '../../src/pipeline/types.js';
 import type { TestDatabase } from '../persistence/helpers.js';
-import { FlowGenerator, setupCommands } from './gen.js';
+import { FlowGenerator, setupCommands } from '../support/gen.js';
 
 export const TS0 = 1_750_000_000_000_000;
 

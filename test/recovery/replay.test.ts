@@ -10,7 +10,7 @@ import type { Command, CommandBody } from '../../engine/commands.js';
 import { Engine } from '../../engine/engine.js';
 import type { EngineEvent } from '../../engine/events.js';
 import { snapshotEngine } from '../../engine/snapshot.js';
-import { FlowGenerator, setupCommands } from './gen.js';
+import { FlowGenerator, setupCommands } from '../support/gen.js';
 
 const TS0 = 1_760_000_000_000_000;
 

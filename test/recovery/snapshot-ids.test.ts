@@ -8,7 +8,7 @@ import type { Command, CommandBody } from '../../engine/commands.js';
 import { Engine } from '../../engine/engine.js';
 import type { EngineEvent } from '../../engine/events.js';
 import { restoreEngine, snapshotEngine } from '../../engine/snapshot.js';
-import { SPOT, setupCommands } from './gen.js';
+import { SPOT, setupCommands } from '../support/gen.js';
 
 const TS0 = 1_750_000_000_000_000;
 

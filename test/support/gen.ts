@@ -1,7 +1,7 @@
 /**
- * A seeded generator of realistic command streams for the recovery tests: every command type the engine
- * takes, aimed at live orders and existing accounts (read from the engine it drives), with enough traffic
- * near the touch to trade, trigger stops, amend, expire DAY orders, liquidate and fund.
+ * A seeded generator of realistic command streams, shared by the recovery, persistence and engine tests: every
+ * command type the engine takes, aimed at live orders and existing accounts (read from the engine it drives),
+ * with enough traffic near the touch to trade, trigger stops, amend, expire DAY orders, liquidate and fund.
  */
 import type { CommandBody } from '../../engine/commands.js';
 import type { Engine } from '../../engine/engine.js';
