@@ -9,7 +9,10 @@
  * 3. Restart with resting orders: an engine holding N resting orders (--resting), snapshotted the way the
  *    server does (serialize on the engine thread = the pause; hash and gzip off-thread), then recover()
  *    timed with the snapshot (load, gunzip, restore, verify the snapshot hash, replay a tail of --tail
- *    commands) and without it (replaying the N orders from the journal).
+ *    commands) and without it (replaying the N orders from the journal). Then the server's default: a
+ *    replica thread (src/recovery/replica.ts) opens on that database and takes a snapshot, while this
+ *    thread measures its own longest stall (the pause order flow would see: the headline
+ *    snapshotPauseMsWith1MRestingOrders; the live engine's serialization is ...FromLiveEngine).
  * 4. Whether parsing journal pages on worker threads could pay: the cost to parse a page against the cost
  *    to hand the parsed page to another thread (structured clone), which a worker would have to pay.
  *
@@ -29,6 +32,8 @@ import { snapshotEngine } from '../engine/snapshot.js';
 import { createDatabasePool } from '../persistence/db.js';
 import { migrate } from '../persistence/migrate.js';
 import { recover } from '../src/recovery/recover.js';
+import { startReplica } from '../src/recovery/replica-host.js';
+import type { ReplicaMessage } from '../src/recovery/replica-thread.js';
 import { takeSnapshot } from '../src/recovery/snapshotter.js';
 import {
   BENCH_EPOCH_MICROS,
@@ -232,7 +237,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     // the tail's cancels name ids from the flow's own numbering: on this book they are refusals, still replayed
     const all = setup.concat(orders, tailCmds);
     const name = `exch_bench_restart_${n}_${Date.now().toString(36)}`;
-    const { pool } = await journalDb(name, all);
+    const { pool, url } = await journalDb(name, all);
     try {
       const live = replay(setup.concat(orders));
       if (live.orders.size !== n) throw new Error(`expected ${n} resting orders, have ${live.orders.size}`);
@@ -260,6 +265,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       const without = await recover({ pool, snapshot: 'none' });
       const withoutMs = performance.now() - t1;
       if (without.engine.stateHash() !== live.stateHash()) throw new Error('restart from journal differs');
+      const replica = await replicaSnapshot(url);
       restartRows.push({
         restingOrders: n,
         tailCommands: tail,
@@ -280,6 +286,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
           bytes: snap.bytes,
           storedBytes: snap.storedBytes,
         },
+        replica,
       });
       status(`recovery: ${JSON.stringify(restartRows.at(-1))}`);
     } finally {
@@ -309,12 +316,62 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     restartCpuSecondsWith1MRestingOrders: million?.withSnapshotCpuSeconds ?? null,
     restartSecondsWith1MRestingOrdersWithoutSnapshot: million?.withoutSnapshotSeconds ?? null,
     snapshotPauseMsWith1MRestingOrders:
+      (million?.replica as { engineThreadMaxStallMs?: number } | undefined)?.engineThreadMaxStallMs ?? null,
+    snapshotPauseMsWith1MRestingOrdersFromLiveEngine:
       (million?.snapshot as { serializePauseMs?: number } | undefined)?.serializePauseMs ?? null,
     pageParse: { commands: 50_000, parseMs: r1(parseMs), structuredCloneMs: r1(cloneMs) },
     replay: replayRows,
     restart: restartRows,
     plots: recoveryPlots(replayRows, restartRows),
   };
+}
+
+/**
+ * The server's default (src/recovery/replica.ts): a replica on its own thread recovers from the database,
+ * then takes a snapshot on request. Meanwhile this thread stands in for the engine's: a timer every
+ * millisecond records how late it fires, so the longest stall is what order flow would have seen.
+ */
+async function replicaSnapshot(databaseUrl: string): Promise<Record<string, unknown>> {
+  const messages: ReplicaMessage[] = [];
+  let maxStall = 0;
+  let last = performance.now();
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    maxStall = Math.max(maxStall, now - last - 1);
+    last = now;
+  }, 1);
+  const t0 = performance.now();
+  const host = startReplica({ databaseUrl, risk: true, onMessage: (m) => messages.push(m) });
+  const waitFor = async (type: ReplicaMessage['type']) => {
+    while (!messages.some((m) => m.type === type || m.type === 'error')) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const err = messages.find((m) => m.type === 'error');
+    if (err !== undefined) throw new Error(`replica: ${(err as { message: string }).message}`);
+    return messages.find((m) => m.type === type)!;
+  };
+  try {
+    const ready = (await waitFor('ready')) as Extract<ReplicaMessage, { type: 'ready' }>;
+    const t1 = performance.now();
+    host.snapshotNow();
+    const snap = (await waitFor('snapshot')) as Extract<ReplicaMessage, { type: 'snapshot' }>;
+    const t2 = performance.now();
+    return {
+      engineThreadMaxStallMs: r1(Math.max(0, maxStall)),
+      replicaOpenMs: r1(ready.ms),
+      replicaOpenWallMs: r1(t1 - t0),
+      replicaSnapshotWallMs: r1(t2 - t1),
+      replicaSnapshotPhasesMs: {
+        serialize: r1(snap.serializeMs),
+        restoreAndHash: r1(snap.proveMs),
+        compress: r1(snap.compressMs),
+        write: r1(snap.writeMs),
+      },
+    };
+  } finally {
+    clearInterval(ticker);
+    await host.stop();
+  }
 }
 
 /** Recovery time against journal length (replay), and restart time against resting orders. */

@@ -43,6 +43,11 @@ export interface Config {
   keyStore: 'postgres' | 'memory';
   /** Persistence worker processes `npm start` runs beside the server (0: run them yourself). */
   workers: number;
+  /**
+   * Where checkpoint hashes and snapshots are taken: a replica engine on its own thread that follows the
+   * persisted journal (no pause in order flow), or the live engine itself (a pause of O(state) each time).
+   */
+  snapshotSource: 'replica' | 'engine';
   migrate: boolean;
 }
 
@@ -318,6 +323,15 @@ export const SETTINGS: readonly Setting[] = [
     min: 0,
     max: 64,
     help: 'persistence worker processes started beside the server (0: run node dist/persistence/main.js yourself)',
+  },
+  {
+    key: 'snapshotSource',
+    env: 'SNAPSHOT_SOURCE',
+    flag: '--snapshot-source',
+    kind: 'enum',
+    def: 'replica',
+    values: ['replica', 'engine'],
+    help: 'replica: checkpoints and snapshots from a replica engine on its own thread, following the persisted journal (order flow never pauses for them); engine: from the live engine (pauses order flow ~1 s per million resting orders)',
   },
   {
     key: 'migrate',

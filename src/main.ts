@@ -6,8 +6,10 @@
  *   3. persistence worker processes (WORKERS, default 1) beside the server;
  *   4. recovery (src/recovery): drain the queue, load the newest snapshot, replay the journal to the
  *      watermark, check state hashes; /health says "recovering" meanwhile;
- *   5. trading opens. SIGINT/SIGTERM: stop accepting, flush the last batch, wait for the workers to persist
- *      it, take a final snapshot (the next start replays nothing), stop the workers.
+ *   5. trading opens; a replica engine on its own thread follows the persisted journal and takes the
+ *      checkpoints and snapshots (src/recovery/replica.ts), so order flow never pauses for them;
+ *   6. SIGINT/SIGTERM: stop accepting, flush the last batch, wait for the workers to persist it, take a final
+ *      snapshot (the next start replays nothing), stop the workers.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +24,7 @@ import { PgKeyStore } from './gateway/pg-keys.js';
 import { createLogger, type Logger } from './log.js';
 import { type Checkpoints, startCheckpoints } from './recovery/checkpoints.js';
 import { recover } from './recovery/recover.js';
+import { type ReplicaHost, startReplica } from './recovery/replica-host.js';
 import { finishShutdown } from './recovery/shutdown.js';
 import { Snapshotter } from './recovery/snapshotter.js';
 import { missingNodeFlags, NODE_FLAGS } from './runtime.js';
@@ -121,6 +124,7 @@ async function main(): Promise<void> {
 
   let checkpoints: Checkpoints | null = null;
   let snapshotter: Snapshotter | null = null;
+  let replica: ReplicaHost | null = null;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -130,6 +134,7 @@ async function main(): Promise<void> {
     try {
       checkpoints?.stop();
       await snapshotter?.stop();
+      await replica?.stop();
       await server.stop();
       if (pool !== null && durable && config.workers > 0) {
         const r = await finishShutdown({
@@ -156,28 +161,41 @@ async function main(): Promise<void> {
     await server.start();
     if (durable && pool !== null) {
       // State hashes for recovery to check itself against, and snapshots so a restart replays little.
-      checkpoints = startCheckpoints({
-        submit: () => {
-          if (server.sequencer.accepting) server.sequencer.submit({ type: 'checkpoint' });
-        },
-        lastSeq: () => server.engine.lastSeq,
-        onError: (err) => log.error({ err }, 'checkpoint failed'),
-      });
-      snapshotter = new Snapshotter({
-        engine: server.engine as never,
-        pool,
-        // Snapshot right after a checkpoint: the snapshot must restore to that hash before it is stored,
-        // so a restart can load it without hashing it again (seconds on a deep book).
-        checkpoint: () => {
-          const e = server.sequencer
-            .submit({ type: 'checkpoint' })
-            .events.find((x) => x.type === 'state_hash');
-          return e?.type === 'state_hash' ? e.hash : null;
-        },
-        onSnapshot: (stats) => log.info(stats, 'snapshot taken'),
-        onError: (err) => log.error({ err }, 'snapshot failed'),
-      });
-      snapshotter.start();
+      if (config.snapshotSource === 'replica') {
+        replica = startReplica({
+          databaseUrl: config.databaseUrl,
+          risk: config.risk,
+          onMessage: (m) => {
+            if (m.type === 'error') log.error({ replica: m }, 'replica failed; restarting it in 10 s');
+            else if (m.type === 'snapshot') log.info({ replica: m }, 'snapshot taken (replica)');
+            else if (m.type === 'ready') log.info({ replica: m }, 'replica following the journal');
+            else log.debug({ replica: m }, `replica ${m.type}`);
+          },
+        });
+      } else {
+        checkpoints = startCheckpoints({
+          submit: () => {
+            if (server.sequencer.accepting) server.sequencer.submit({ type: 'checkpoint' });
+          },
+          lastSeq: () => server.engine.lastSeq,
+          onError: (err) => log.error({ err }, 'checkpoint failed'),
+        });
+        snapshotter = new Snapshotter({
+          engine: server.engine as never,
+          pool,
+          // Snapshot right after a checkpoint: the snapshot must restore to that hash before it is stored,
+          // so a restart can load it without hashing it again (seconds on a deep book).
+          checkpoint: () => {
+            const e = server.sequencer
+              .submit({ type: 'checkpoint' })
+              .events.find((x) => x.type === 'state_hash');
+            return e?.type === 'state_hash' ? e.hash : null;
+          },
+          onSnapshot: (stats) => log.info(stats, 'snapshot taken'),
+          onError: (err) => log.error({ err }, 'snapshot failed'),
+        });
+        snapshotter.start();
+      }
     }
   } catch (err) {
     const msg = String(err);
