@@ -172,6 +172,25 @@ async function main(): Promise<void> {
             else log.debug({ replica: m }, `replica ${m.type}`);
           },
         });
+        const st = replica.status;
+        const m = server.metrics;
+        m.gauge('exchange_replica_seq', 'Seq the replica engine has applied (last report)', () => st.seq);
+        m.gauge(
+          'exchange_replica_last_checkpoint_seq',
+          'Seq of the last state hash the replica recorded',
+          () => st.lastCheckpointSeq,
+        );
+        m.gauge(
+          'exchange_replica_last_snapshot_seq',
+          'Seq of the last snapshot the replica stored',
+          () => st.lastSnapshotSeq,
+        );
+        m.gauge(
+          'exchange_replica_last_snapshot_seconds',
+          'Duration of the last replica snapshot, all phases, off the engine thread',
+          () => st.lastSnapshotMs / 1000,
+        );
+        m.gauge('exchange_replica_failures', 'Replica failures (each restarts it)', () => st.failures);
       } else {
         checkpoints = startCheckpoints({
           submit: () => {

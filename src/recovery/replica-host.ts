@@ -18,7 +18,20 @@ export interface ReplicaHostOptions {
   onMessage?: (m: ReplicaMessage) => void;
 }
 
+/** What the replica last reported, for /metrics. */
+export interface ReplicaStatus {
+  /** The seq it has applied up to (as of its last report); 0 until it is ready. */
+  seq: number;
+  lastCheckpointSeq: number;
+  lastSnapshotSeq: number;
+  /** Wall time of its last snapshot, all phases (ms). */
+  lastSnapshotMs: number;
+  /** Times it failed (and was restarted). */
+  failures: number;
+}
+
 export interface ReplicaHost {
+  readonly status: ReplicaStatus;
   /** Asks for a snapshot at the replica's seq now (e.g. before maintenance); a 'snapshot' message follows. */
   snapshotNow(): void;
   /**
@@ -42,6 +55,22 @@ export function startReplica(options: ReplicaHostOptions): ReplicaHost {
     schedule: { ...DEFAULT_REPLICA_SCHEDULE, ...options.schedule },
     pollMs: options.pollMs ?? 1000,
   };
+  const status: ReplicaStatus = {
+    seq: 0,
+    lastCheckpointSeq: 0,
+    lastSnapshotSeq: 0,
+    lastSnapshotMs: 0,
+    failures: 0,
+  };
+  const track = (m: ReplicaMessage) => {
+    if (m.type === 'error') status.failures++;
+    else if (m.type === 'checkpoint') status.seq = status.lastCheckpointSeq = m.seq;
+    else if (m.type === 'snapshot') {
+      status.seq = status.lastCheckpointSeq = status.lastSnapshotSeq = m.seq;
+      status.lastSnapshotMs = m.serializeMs + m.proveMs + m.compressMs + m.writeMs;
+    } else status.seq = m.seq;
+    options.onMessage?.(m);
+  };
   let stopping = false;
   let worker: Worker | null = null;
   let exited: Promise<void> = Promise.resolve();
@@ -51,8 +80,8 @@ export function startReplica(options: ReplicaHostOptions): ReplicaHost {
     const { url, execArgv } = threadUrl();
     const w = new Worker(url, { workerData: data, execArgv });
     worker = w;
-    w.on('message', (m: ReplicaMessage) => options.onMessage?.(m));
-    w.on('error', (e) => options.onMessage?.({ type: 'error', message: e.message }));
+    w.on('message', track);
+    w.on('error', (e) => track({ type: 'error', message: e.message }));
     exited = new Promise((resolve) => {
       w.once('exit', (code) => {
         worker = null;
@@ -67,6 +96,7 @@ export function startReplica(options: ReplicaHostOptions): ReplicaHost {
   launch();
 
   return {
+    status,
     snapshotNow() {
       worker?.postMessage('snapshot');
     },

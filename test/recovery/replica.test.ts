@@ -86,6 +86,12 @@ describe('replica', () => {
       await until('the requested snapshot', () => snapshotsAtEnd() > before);
       await host.stop();
       expect(messages.filter((m) => m.type === 'error')).toEqual([]);
+      expect(host.status).toMatchObject({
+        seq: end,
+        lastSnapshotSeq: end,
+        lastCheckpointSeq: end,
+        failures: 0,
+      });
       expect(messages.at(-1)?.type).toBe('stopped');
 
       const checkpoints = messages.filter((m) => m.type === 'checkpoint');
