@@ -31,6 +31,8 @@ export interface Config {
   maxOpenOrders: number;
   /** Unreleased commands beyond which new orders are refused (load shedding). */
   maxBacklog: number;
+  /** Released commands not yet written by the workers beyond which new orders are refused (0: off). */
+  maxPersistLag: number;
   /** Bytes queued for one socket beyond which it is closed as a slow consumer. */
   slowConsumerBytes: number;
   authWindowMs: number;
@@ -239,6 +241,15 @@ export const SETTINGS: readonly Setting[] = [
     def: '200000',
     min: 100,
     help: 'commands sequenced but not yet durable beyond which new orders get UNAVAILABLE (cancels still pass)',
+  },
+  {
+    key: 'maxPersistLag',
+    env: 'MAX_PERSIST_LAG',
+    flag: '--max-persist-lag',
+    kind: 'int',
+    def: '500000',
+    min: 0,
+    help: 'commands in Redis not yet written to PostgreSQL by the workers beyond which new orders get UNAVAILABLE (cancels still pass); bounds Redis memory and the lag; 0: off',
   },
   {
     key: 'slowConsumerBytes',

@@ -22,6 +22,7 @@ import { MemoryKeyStore } from './gateway/keys.js';
 import { type OrderArchive, PgOrderArchive } from './gateway/order-archive.js';
 import { PgKeyStore } from './gateway/pg-keys.js';
 import { createLogger, type Logger } from './log.js';
+import { pollWatermark, type WatermarkPoller } from './pipeline/watermark-poller.js';
 import { type Checkpoints, startCheckpoints } from './recovery/checkpoints.js';
 import { recover } from './recovery/recover.js';
 import { type ReplicaHost, startReplica } from './recovery/replica-host.js';
@@ -125,6 +126,7 @@ async function main(): Promise<void> {
   let checkpoints: Checkpoints | null = null;
   let snapshotter: Snapshotter | null = null;
   let replica: ReplicaHost | null = null;
+  let watermark: WatermarkPoller | null = null;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -135,6 +137,7 @@ async function main(): Promise<void> {
       checkpoints?.stop();
       await snapshotter?.stop();
       await replica?.stop();
+      watermark?.stop();
       await server.stop();
       if (pool !== null && durable && config.workers > 0) {
         const r = await finishShutdown({
@@ -160,6 +163,14 @@ async function main(): Promise<void> {
   try {
     await server.start();
     if (durable && pool !== null) {
+      // The workers' progress: load shedding when they fall behind (--max-persist-lag), and /metrics.
+      watermark = pollWatermark(
+        pool,
+        (seq) => {
+          server.sequencer.persistedSeq = seq;
+        },
+        { onError: (err) => log.warn({ err: String(err) }, 'reading the persisted watermark failed') },
+      );
       // State hashes for recovery to check itself against, and snapshots so a restart replays little.
       if (config.snapshotSource === 'replica') {
         replica = startReplica({

@@ -40,6 +40,12 @@ export class SequencerClosedError extends Error {
 
 export class Sequencer {
   private closedReason: string | null = null;
+  /**
+   * The persistence workers' watermark as last read from the database (persistence/watermark.ts), set by
+   * whoever polls it; -1 while unknown (no database, or not read yet). Released commands above it wait in
+   * Redis: load shedding bounds that (gateway/admission.ts).
+   */
+  persistedSeq = -1;
   private readonly waiters: { seq: number; resolve: () => void }[] = [];
 
   constructor(

@@ -142,6 +142,16 @@ export class ExchangeServer {
       () => this.engine.lastSeq - this.batcher.releasedSeq,
     );
     this.metrics.gauge(
+      'exchange_persisted_seq',
+      'Watermark the persistence workers reached, as last read (-1: unknown)',
+      () => this.sequencer.persistedSeq,
+    );
+    this.metrics.gauge(
+      'exchange_persist_lag_commands',
+      'Commands released but not yet written to PostgreSQL (0 while the watermark is unknown)',
+      () => (this.sequencer.persistedSeq < 0 ? 0 : this.batcher.releasedSeq - this.sequencer.persistedSeq),
+    );
+    this.metrics.gauge(
       'exchange_pending_replies',
       'Requests waiting for their batch',
       () => this.gateway.pendingCount,

@@ -10,7 +10,10 @@ import { TokenBucket } from './rate-limit.js';
 import { Refusal } from './responses.js';
 import type { Session } from './session.js';
 
-type AdmissionConfig = Pick<Config, 'accountRateBurst' | 'accountRatePerSec' | 'maxBacklog'>;
+type AdmissionConfig = Pick<
+  Config,
+  'accountRateBurst' | 'accountRatePerSec' | 'maxBacklog' | 'maxPersistLag'
+>;
 
 /** What to answer a request the connection's bucket could not pay for. */
 export interface Limited {
@@ -60,11 +63,22 @@ export class Admission {
 
   /**
    * Load shedding: when the queue falls behind (commands sequenced but not released, or batches not yet
-   * enqueued in fast mode), new trader commands are refused with a retry hint instead of piling up in
-   * memory without bound. Cancels are let through: de-risking must stay possible.
+   * enqueued in fast mode), or the workers fall behind on writing what the queue holds, new trader commands
+   * are refused with a retry hint instead of piling up without bound, in memory or in Redis (which refuses
+   * writes when full: noeviction). Cancels are let through: de-risking must stay possible.
    */
   checkBacklog(kind?: string): void {
     if (kind === 'cancel_order' || kind === 'cancel_all') return;
+    const persisted = this.sequencer.persistedSeq;
+    if (persisted >= 0 && this.cfg.maxPersistLag > 0) {
+      const persistLag = this.sequencer.releasedSeq - persisted;
+      if (persistLag > this.cfg.maxPersistLag) {
+        throw new Refusal('UNAVAILABLE', 'the exchange is behind on writing to its database; retry shortly', {
+          retryAfterMs: 250,
+          persistLag,
+        });
+      }
+    }
     const unreleased = this.sequencer.lastSeq - this.sequencer.releasedSeq;
     const pendingBatches = (this.sequencer.batcher as { pending?: number }).pending ?? 0;
     if (unreleased > this.cfg.maxBacklog || pendingBatches * 100 > this.cfg.maxBacklog) {

@@ -47,6 +47,7 @@ type GatewayConfig = Pick<
   | 'accountRatePerSec'
   | 'maxOpenOrders'
   | 'maxBacklog'
+  | 'maxPersistLag'
   | 'authWindowMs'
   | 'privateBufferSize'
   | 'finalOrdersRemembered'

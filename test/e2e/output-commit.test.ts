@@ -128,3 +128,37 @@ describe('load shedding', () => {
     a.close();
   });
 });
+
+describe('load shedding on persistence lag', () => {
+  let server: ExchangeServer;
+  let alice: Trader;
+  beforeAll(async () => {
+    server = await startServer({ maxPersistLag: 2 }, { batcher: new MemoryBatcher({ mode: 'durable' }) });
+    await createInstrument(server);
+    alice = await createTrader(server, 'alice');
+  });
+  afterAll(async () => server.stop());
+
+  it('refuses new orders while the workers are too far behind the queue, takes cancels, and recovers', async () => {
+    const a = await RawClient.connect(server);
+    await a.auth(alice);
+    const place = () =>
+      a.call('place', { symbol: SYM, side: 'BUY', orderType: 'LIMIT', price: '50', quantity: '1' });
+    const resting = await place();
+    expect(resting.result.order.status).toBe('NEW');
+    const seq = server.sequencer;
+    // Unknown watermark (no database): no shedding on it.
+    expect(seq.persistedSeq).toBe(-1);
+    // Set-up and the first order are 5+ commands: with nothing written yet, the lag is past 2.
+    seq.persistedSeq = 0;
+    const refused = await place();
+    expect(refused.error.code).toBe('UNAVAILABLE');
+    expect(refused.error.data).toMatchObject({ retryAfterMs: 250, persistLag: seq.releasedSeq });
+    const cancel = await a.call('cancel', { orderId: resting.result.order.orderId });
+    expect(cancel.result.order.status).toBe('CANCELLED');
+    // The workers catch up: orders go through again.
+    seq.persistedSeq = seq.releasedSeq - 2;
+    expect((await place()).result.order.status).toBe('NEW');
+    a.close();
+  });
+});

@@ -133,6 +133,22 @@ describe('the product, started as the README says', () => {
     expect((placed as { order: { status: string } }).order.status).toBe('NEW');
     client.close();
 
+    // Operators' view: the workers' watermark reaches the engine's seq in /metrics (nothing waits in Redis),
+    // the replica follows the journal, and npm start ran node with the product's V8 flags.
+    const gauge = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+    for (let i = 0; ; i++) {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const engineSeq = gauge(text, 'exchange_engine_seq');
+      if (engineSeq > 0 && gauge(text, 'exchange_persisted_seq') === engineSeq) {
+        expect(gauge(text, 'exchange_persist_lag_commands')).toBe(0);
+        break;
+      }
+      if (i > 200) throw new Error(`the watermark did not reach the engine's seq:\n${text}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(first.output.join('')).toContain('replica following the journal');
+    expect(first.output.join('')).not.toContain("without the product's V8 flags");
+
     expect(await stop(first)).toBe(0);
     expect(first.output.join('')).toContain('"msg":"stopped"');
 
