@@ -19,8 +19,11 @@ export interface Machine {
   /** Which uWebSockets.js loaded: the native addon, the package's `ws`-based fallback shim, or none. */
   uws: 'native' | 'shim' | 'absent';
   gcExposed: boolean;
-  /** The node flags this process runs with (the product's V8 flags are among them: src/runtime.ts). */
-  nodeFlags: string[];
+  /**
+   * The node flags this process runs with (the product's V8 flags are among them: src/runtime.ts).
+   * Absent in reports written before it was recorded.
+   */
+  nodeFlags?: string[];
   /** 1-minute load average when the part started: above ~0.5 per core, other work shared the CPU. */
   loadAvg1m: number;
 }
@@ -72,5 +75,5 @@ function uwsFlavour(): Machine['uws'] {
 
 /** One line for report headers. */
 export function machineLine(m: Machine): string {
-  return `${m.cores} cores, ${m.cpuModel}${m.cpuMHz ? ` @ ${m.cpuMHz} MHz` : ''}, ${m.memoryGiB} GiB, ${m.platform}, Node ${m.node} ${m.nodeFlags.join(' ')}, uWS ${m.uws}, load ${m.loadAvg1m}`;
+  return `${m.cores} cores, ${m.cpuModel}${m.cpuMHz ? ` @ ${m.cpuMHz} MHz` : ''}, ${m.memoryGiB} GiB, ${m.platform}, Node ${[m.node, ...(m.nodeFlags ?? [])].join(' ')}, uWS ${m.uws}, load ${m.loadAvg1m}`;
 }
