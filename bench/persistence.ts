@@ -34,7 +34,7 @@ import { type BatchRows, batchRows } from '../persistence/rows.js';
 import { readWatermark } from '../persistence/watermark.js';
 import { createBullOutputBatcher } from '../src/pipeline/batcher.js';
 import type { Batch } from '../src/pipeline/types.js';
-import { NODE_FLAGS } from '../src/runtime.js';
+import { WORKER_NODE_FLAGS } from '../src/runtime.js';
 import { Flags } from './lib/args.js';
 import type { Plot } from './lib/plot.js';
 import { status } from './lib/progress.js';
@@ -297,8 +297,8 @@ function startWorkers(o: Options, databaseUrl: string, queueName: string) {
   const main = fileURLToPath(new URL('../persistence/main.js', import.meta.url));
   const children = [];
   for (let i = 0; i < o.workers; i++) {
-    // The workers run as `npm run worker` runs them: with the product's V8 flags.
-    const child = spawn(process.execPath, [...NODE_FLAGS, main], {
+    // The workers run as `npm start` and `npm run worker` run them: with the workers' V8 flags.
+    const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, main], {
       env: {
         ...process.env,
         DATABASE_URL: databaseUrl,

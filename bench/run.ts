@@ -12,7 +12,6 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { NODE_FLAGS } from '../src/runtime.js';
 import { UsageError } from './lib/args.js';
 import { flattenRows, formatValue } from './lib/format.js';
 import { ensureGcOrRespawn } from './lib/gc.js';
@@ -190,18 +189,14 @@ async function runSuite(args: string[]): Promise<number> {
   return bad ? 1 : 0;
 }
 
-/** Runs `run.js <part> <suite args>` under --expose-gc and the product's V8 flags with a time cap; stdout and stderr pass through. */
+/** Runs `run.js <part> <suite args>` under --expose-gc with a time cap; stdout and stderr pass through. */
 function runChild(part: PartInfo, capSec: number): Promise<number | string> {
   const script = fileURLToPath(import.meta.url);
   return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      ['--expose-gc', ...NODE_FLAGS, script, part.name, ...part.suiteArgs],
-      {
-        stdio: 'inherit',
-        env: { ...process.env, BENCH_SUITE: '1' },
-      },
-    );
+    const child = spawn(process.execPath, ['--expose-gc', script, part.name, ...part.suiteArgs], {
+      stdio: 'inherit',
+      env: { ...process.env, BENCH_SUITE: '1' },
+    });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       resolve(`killed after ${capSec.toFixed(0)} s (suite time cap)`);

@@ -12,6 +12,7 @@
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { ensureNoEviction } from '../src/pipeline/redis-check.js';
+import { missingNodeFlags, WORKER_NODE_FLAGS } from '../src/runtime.js';
 import { migrate } from './migrate.js';
 import { PersistenceWorker } from './worker.js';
 
@@ -57,6 +58,12 @@ async function main(): Promise<void> {
   });
   process.once('SIGTERM', () => void shutdown(0));
   process.once('SIGINT', () => void shutdown(0));
+  const missing = missingNodeFlags();
+  if (missing.length > 0)
+    log.warn(
+      { missing, expected: WORKER_NODE_FLAGS },
+      'worker runs without its V8 flags (src/runtime.ts): expect less throughput; npm start and npm run worker pass them',
+    );
   log.info({ queueName, concurrency, writers }, 'persistence worker running');
 }
 

@@ -28,7 +28,7 @@ import { recover } from './recovery/recover.js';
 import { type ReplicaHost, startReplica } from './recovery/replica-host.js';
 import { finishShutdown } from './recovery/shutdown.js';
 import { Snapshotter } from './recovery/snapshotter.js';
-import { missingNodeFlags, NODE_FLAGS } from './runtime.js';
+import { WORKER_NODE_FLAGS } from './runtime.js';
 import { ExchangeServer } from './server.js';
 
 function startWorkers(n: number, env: NodeJS.ProcessEnv, log: Logger): ChildProcess[] {
@@ -36,7 +36,11 @@ function startWorkers(n: number, env: NodeJS.ProcessEnv, log: Logger): ChildProc
   const children: ChildProcess[] = [];
   for (let i = 0; i < n; i++) {
     // The server has just migrated: the workers need not.
-    const child = fork(script, [], { env: { ...env, MIGRATE: '0' }, stdio: 'inherit' });
+    const child = fork(script, [], {
+      env: { ...env, MIGRATE: '0' },
+      execArgv: [...process.execArgv, ...WORKER_NODE_FLAGS],
+      stdio: 'inherit',
+    });
     child.on('exit', (code, signal) => {
       if (code !== 0 && signal === null) log.error({ worker: i, code }, 'persistence worker exited');
     });
@@ -70,12 +74,6 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.logLevel);
   log.info({ config: redactedConfig(config) }, 'starting');
-  const missing = missingNodeFlags();
-  if (missing.length > 0)
-    log.warn(
-      { missing, expected: NODE_FLAGS },
-      "node runs without the product's V8 flags (src/runtime.ts): expect less throughput; npm start passes them",
-    );
   const durable = config.batcher === 'bullmq';
 
   let pool: DatabasePool | null = null;

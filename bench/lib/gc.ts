@@ -4,7 +4,6 @@
  * the flag when it is missing.
  */
 import { spawnSync } from 'node:child_process';
-import { missingNodeFlags } from '../../src/runtime.js';
 
 type GcFn = () => void;
 
@@ -26,18 +25,15 @@ export function forceGc(): void {
 }
 
 /**
- * Runs this same script again under `node --expose-gc` and the product's V8 flags (src/runtime.ts: the
- * benchmarks measure what `npm start` runs) with the same arguments, and exits with its status. Returns
- * only when both are in effect already.
+ * Runs this same script again under `node --expose-gc` with the same arguments and exits with its status.
+ * Returns only when gc is already exposed.
  */
 export function ensureGcOrRespawn(): void {
-  const missing = missingNodeFlags();
-  if (hasGc() && missing.length === 0) return;
+  if (hasGc()) return;
   const script = process.argv[1];
-  const gc = hasGc() ? [] : ['--expose-gc'];
   const res = spawnSync(
     process.execPath,
-    [...gc, ...missing, ...process.execArgv, script, ...process.argv.slice(2)],
+    ['--expose-gc', ...process.execArgv, script, ...process.argv.slice(2)],
     {
       stdio: 'inherit',
     },

@@ -134,7 +134,7 @@ describe('the product, started as the README says', () => {
     client.close();
 
     // Operators' view: the workers' watermark reaches the engine's seq in /metrics (nothing waits in Redis),
-    // the replica follows the journal, and npm start ran node with the product's V8 flags.
+    // the replica follows the journal, and npm start ran the workers with their V8 flags.
     const gauge = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
     for (let i = 0; ; i++) {
       const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -147,7 +147,7 @@ describe('the product, started as the README says', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(first.output.join('')).toContain('replica following the journal');
-    expect(first.output.join('')).not.toContain("without the product's V8 flags");
+    expect(first.output.join('')).not.toContain('worker runs without its V8 flags');
 
     expect(await stop(first)).toBe(0);
     expect(first.output.join('')).toContain('"msg":"stopped"');
