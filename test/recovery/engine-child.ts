@@ -17,6 +17,9 @@ import { finishShutdown } from '../../src/recovery/shutdown.js';
 import { Snapshotter } from '../../src/recovery/snapshotter.js';
 import { Sequencer } from '../../src/sequencer.js';
 import { FlowGenerator, setupCommands } from '../support/gen.js';
+import { exitWithParent } from '../support/orphan.js';
+
+exitWithParent();
 
 const env = process.env;
 const say = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);

@@ -1,6 +1,9 @@
 /** A persistence worker process for the crash tests (killed with SIGKILL by the parent at will). */
 import { Redis } from 'ioredis';
 import { PersistenceWorker } from '../../persistence/worker.js';
+import { exitWithParent } from '../support/orphan.js';
+
+exitWithParent();
 
 const connection = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
 const worker = new PersistenceWorker({
