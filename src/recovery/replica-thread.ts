@@ -6,7 +6,13 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createDatabasePool } from '../../persistence/db.js';
-import { due, Replica, type ReplicaSchedule } from './replica.js';
+import {
+  due,
+  Replica,
+  type ReplicaCheckpoint,
+  type ReplicaSchedule,
+  type ReplicaSnapshot,
+} from './replica.js';
 
 export interface ReplicaThreadData {
   databaseUrl: string;
@@ -17,19 +23,8 @@ export interface ReplicaThreadData {
 
 export type ReplicaMessage =
   | { type: 'ready'; seq: number; ms: number }
-  | { type: 'checkpoint'; seq: number; hash: string; hashMs: number; lag: number }
-  | {
-      type: 'snapshot';
-      seq: number;
-      hash: string;
-      serializeMs: number;
-      proveMs: number;
-      compressMs: number;
-      writeMs: number;
-      bytes: number;
-      storedBytes: number;
-      pruned: number;
-    }
+  | ({ type: 'checkpoint'; lag: number } & ReplicaCheckpoint)
+  | ({ type: 'snapshot' } & ReplicaSnapshot)
   | { type: 'error'; message: string }
   | { type: 'stopped'; seq: number };
 
