@@ -67,6 +67,12 @@ export interface RecoverOptions {
   pageSize?: number;
   /** false: stop after loading the snapshot (the caller replays the tail itself). Default true. */
   replay?: boolean;
+  /**
+   * Refuse when journal rows lie above the watermark (a lost batch; see step 2). Default true: right for a
+   * restart, which would reuse those seqs. false for a reader beside a running server (the replica), for
+   * which rows above the watermark are batches that workers committed out of order, not yet contiguous.
+   */
+  refuseOrphans?: boolean;
   onProgress?: (p: RecoveryProgress) => void;
 }
 
@@ -131,7 +137,7 @@ export async function recover(options: RecoverOptions): Promise<RecoveryResult> 
 
   const watermark = await readWatermark(options.pool);
   progress.targetSeq = watermark;
-  const orphan = await firstOrphan(options.pool, watermark);
+  const orphan = options.refuseOrphans === false ? null : await firstOrphan(options.pool, watermark);
   if (orphan !== null) {
     throw new RecoveryError(
       'orphan_batches',

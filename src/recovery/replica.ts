@@ -69,7 +69,9 @@ export class Replica {
 
   /** Recovers a fresh engine from the database (no queue drain: the live server owns the queue). */
   static async open(pool: DatabasePool, options: { risk: boolean }): Promise<Replica> {
-    const r = await recover({ pool, risk: options.risk });
+    // Beside a running server, journal rows above the watermark are batches committed out of order by
+    // concurrent workers, not lost ones: only a restart must refuse them.
+    const r = await recover({ pool, risk: options.risk, refuseOrphans: false });
     return new Replica(r.engine, pool);
   }
 

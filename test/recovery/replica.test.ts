@@ -114,6 +114,23 @@ describe('replica', () => {
     }
   });
 
+  test('opens and follows while batches land out of order (rows above the watermark are not an error)', async () => {
+    const fresh = await createTestDatabase('exch_replica_gap');
+    try {
+      // Batch 3 is late: 4 and 5 are committed, the watermark stops at batch 2's end.
+      const [b0, b1, b2, b3, b4, ...rest] = stream.batches;
+      await writeBatches(fresh, [b0!, b1!, b2!, b4!]);
+      const replica = await Replica.open(fresh.pool, { risk: true });
+      expect(replica.seq).toBe(b2!.toSeq);
+      expect((await replica.follow()).seq).toBe(b2!.toSeq);
+      await writeBatches(fresh, [b3!, ...rest]);
+      expect((await replica.follow()).seq).toBe(stream.engine.lastSeq);
+      expect((await replica.checkpoint()).hash).toBe(stream.engine.stateHash());
+    } finally {
+      await fresh.drop();
+    }
+  });
+
   test('schedule: a snapshot (which includes a checkpoint) wins; nothing is due without new commands', () => {
     const s = { ...DEFAULT_REPLICA_SCHEDULE, checkpointEveryCommands: 10, snapshotEveryCommands: 100 };
     const last = { checkpointSeq: 50, checkpointAt: 0, snapshotSeq: 50, snapshotAt: 0 };
