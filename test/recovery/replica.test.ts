@@ -8,16 +8,9 @@ import { recover } from '../../src/recovery/recover.js';
 import { DEFAULT_REPLICA_SCHEDULE, due, Replica } from '../../src/recovery/replica.js';
 import { startReplica } from '../../src/recovery/replica-host.js';
 import type { ReplicaMessage } from '../../src/recovery/replica-thread.js';
+import { until } from '../e2e/helpers.js';
 import { createTestDatabase, type TestDatabase } from '../persistence/helpers.js';
 import { generateStream, writeBatches } from './helpers.js';
-
-async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('replica', () => {
   // No checkpoint commands in the journal (every > n): the hashes recovery checks are the replica's alone.
@@ -70,20 +63,21 @@ describe('replica', () => {
         schedule: { checkpointEveryCommands: 200, checkpointEveryMs: 200, snapshotEveryCommands: 700 },
         onMessage: (m) => messages.push(m),
       });
-      await until('ready', () => messages.some((m) => m.type === 'ready'));
+      await until(() => messages.some((m) => m.type === 'ready'), 30_000);
       for (let i = 10; i < stream.batches.length; i += 10) {
         await writeBatches(fresh, stream.batches.slice(i, i + 10));
       }
       const end = stream.engine.lastSeq;
       // The time rule (200 ms) checkpoints the end of the journal, wherever the command count left off.
-      await until('a checkpoint at the end of the journal', () =>
-        messages.some((m) => (m.type === 'checkpoint' || m.type === 'snapshot') && m.seq === end),
+      await until(
+        () => messages.some((m) => (m.type === 'checkpoint' || m.type === 'snapshot') && m.seq === end),
+        30_000,
       );
       // A snapshot on request, at the replica's seq, though none is due.
       const snapshotsAtEnd = () => messages.filter((m) => m.type === 'snapshot' && m.seq === end).length;
       const before = snapshotsAtEnd();
       host.snapshotNow();
-      await until('the requested snapshot', () => snapshotsAtEnd() > before);
+      await until(() => snapshotsAtEnd() > before, 30_000);
       await host.stop();
       expect(messages.filter((m) => m.type === 'error')).toEqual([]);
       expect(host.status).toMatchObject({
