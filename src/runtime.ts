@@ -18,12 +18,20 @@
  */
 export const WORKER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
 
+/** The node flags this process was started with: on the command line, then in NODE_OPTIONS. */
+export function givenNodeFlags(
+  execArgv: readonly string[] = process.execArgv,
+  nodeOptions: string = process.env.NODE_OPTIONS ?? '',
+): string[] {
+  return [...execArgv, ...nodeOptions.split(/\s+/)].filter((f) => f.startsWith('--'));
+}
+
 /** The flags of `wanted` this process was not started with (neither on the command line nor NODE_OPTIONS). */
 export function missingNodeFlags(
   wanted: readonly string[] = WORKER_NODE_FLAGS,
   execArgv: readonly string[] = process.execArgv,
   nodeOptions: string = process.env.NODE_OPTIONS ?? '',
 ): string[] {
-  const given = new Set([...execArgv, ...nodeOptions.split(/\s+/)].map((f) => f.split('=')[0]));
+  const given = new Set(givenNodeFlags(execArgv, nodeOptions).map((f) => f.split('=')[0]));
   return wanted.filter((f) => !given.has(f.split('=')[0]));
 }

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
+import { givenNodeFlags } from '../../src/runtime.js';
 import { hasGc } from './gc.js';
 
 export interface Machine {
@@ -42,9 +43,7 @@ export function describeMachine(): Machine {
     v8: process.versions.v8,
     uws: uwsFlavour(),
     gcExposed: hasGc(),
-    nodeFlags: [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].filter(
-      (f) => f.startsWith('--') && !f.startsWith('--cpu-prof'),
-    ),
+    nodeFlags: givenNodeFlags().filter((f) => !f.startsWith('--cpu-prof')),
     loadAvg1m: Math.round(os.loadavg()[0] * 100) / 100,
   };
 }
