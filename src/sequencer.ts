@@ -46,6 +46,11 @@ export class Sequencer {
    * Redis: load shedding bounds that (gateway/admission.ts).
    */
   persistedSeq = -1;
+
+  /** Released commands the workers have not written yet; -1 while the watermark is unknown. */
+  get persistLag(): number {
+    return this.persistedSeq < 0 ? -1 : this.batcher.releasedSeq - this.persistedSeq;
+  }
   private readonly waiters: { seq: number; resolve: () => void }[] = [];
 
   constructor(

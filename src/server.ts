@@ -149,7 +149,7 @@ export class ExchangeServer {
     this.metrics.gauge(
       'exchange_persist_lag_commands',
       'Commands released but not yet written to PostgreSQL (0 while the watermark is unknown)',
-      () => (this.sequencer.persistedSeq < 0 ? 0 : this.batcher.releasedSeq - this.sequencer.persistedSeq),
+      () => Math.max(0, this.sequencer.persistLag),
     );
     this.metrics.gauge(
       'exchange_pending_replies',

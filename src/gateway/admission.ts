@@ -69,15 +69,12 @@ export class Admission {
    */
   checkBacklog(kind?: string): void {
     if (kind === 'cancel_order' || kind === 'cancel_all') return;
-    const persisted = this.sequencer.persistedSeq;
-    if (persisted >= 0 && this.cfg.maxPersistLag > 0) {
-      const persistLag = this.sequencer.releasedSeq - persisted;
-      if (persistLag > this.cfg.maxPersistLag) {
-        throw new Refusal('UNAVAILABLE', 'the exchange is behind on writing to its database; retry shortly', {
-          retryAfterMs: 250,
-          persistLag,
-        });
-      }
+    const persistLag = this.sequencer.persistLag;
+    if (this.cfg.maxPersistLag > 0 && persistLag > this.cfg.maxPersistLag) {
+      throw new Refusal('UNAVAILABLE', 'the exchange is behind on writing to its database; retry shortly', {
+        retryAfterMs: 250,
+        persistLag,
+      });
     }
     const unreleased = this.sequencer.lastSeq - this.sequencer.releasedSeq;
     const pendingBatches = (this.sequencer.batcher as { pending?: number }).pending ?? 0;
