@@ -636,7 +636,7 @@ export class Engine implements EngineApi, MatchSink {
   private refuse(order: Order, reason: RejectReason): void {
     this.touch(order);
     order.reject(reason);
-    if (this.risk !== null && order.reserved !== 0n) this.risk.reserve(order);
+    if (this.risk !== null && order.reserved !== 0) this.risk.reserve(order);
   }
 
   /** Refuses a command that names no valid order to record. */

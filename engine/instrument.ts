@@ -13,6 +13,7 @@ import {
   parseUnits,
   parseUnitsNumber,
 } from './numeric.js';
+import { divRound, format, fromBig, mul, type Units } from './units.js';
 
 /** The leverage cap of the whole exchange (design: "the 100x cap"). */
 export const MAX_LEVERAGE = 100;
@@ -41,17 +42,21 @@ export class Instrument {
   readonly minLots: number;
   readonly maxLots: number;
   readonly maxLeverage: number;
-  readonly makerFeeRate: bigint;
-  readonly takerFeeRate: bigint;
+  readonly makerFeeRate: Units;
+  readonly takerFeeRate: Units;
   /** Notional of one tick times one lot, in 1e-8 units (a whole number by construction). */
   readonly tickLotUnits: bigint;
   readonly tickLotUnitsN: number;
+  /** The tick, lot and tick-lot sizes as Units, for the risk core's arithmetic. */
+  private readonly tickU: Units;
+  private readonly lotU: Units;
+  private readonly tickLotU: Units;
   /** formatUnits(takerFeeRate): the commission rate of every order that does not override it. */
   readonly takerFeeRateString: string;
   /** Last trade price in ticks; 0 before the first trade. Stops trigger on it. */
   lastTradeTicks = 0;
   /** Mark price in 1e-8 units; 0 until the first mark_price command. */
-  markUnits = 0n;
+  markUnits: Units = 0;
 
   private readonly priceStrings = new Map<number, string>();
   private readonly qtyStrings = new Map<number, string>();
@@ -72,16 +77,19 @@ export class Instrument {
     this.minLots = minLots;
     this.maxLots = maxLots;
     this.maxLeverage = Number(spec.maxLeverage);
-    this.makerFeeRate = parseUnits(spec.makerFeeRate, true)!;
-    this.takerFeeRate = parseUnits(spec.takerFeeRate, true)!;
+    this.makerFeeRate = fromBig(parseUnits(spec.makerFeeRate, true)!);
+    this.takerFeeRate = fromBig(parseUnits(spec.takerFeeRate, true)!);
     this.tickLotUnits = (tick * lot) / 100_000_000n;
     this.tickLotUnitsN = Number(this.tickLotUnits);
-    this.takerFeeRateString = formatUnits(this.takerFeeRate);
+    this.tickU = fromBig(tick);
+    this.lotU = fromBig(lot);
+    this.tickLotU = fromBig(this.tickLotUnits);
+    this.takerFeeRateString = format(this.takerFeeRate);
   }
 
   /** Exact notional of `lots` at `priceTicks`, in 1e-8 units. */
-  notional(priceTicks: number, lots: number): bigint {
-    return BigInt(priceTicks) * BigInt(lots) * this.tickLotUnits;
+  notional(priceTicks: number, lots: number): Units {
+    return mul(mul(priceTicks, lots), this.tickLotU);
   }
 
   /** Price string -> ticks, or a rejection reason. */
@@ -159,12 +167,17 @@ export class Instrument {
     return units <= Number.MAX_SAFE_INTEGER ? formatUnitsNumber(units) : formatUnits(BigInt(count) * step);
   }
 
-  priceUnits(ticks: number): bigint {
-    return BigInt(ticks) * this.tickUnits;
+  priceUnits(ticks: number): Units {
+    return mul(ticks, this.tickU);
   }
 
-  qtyUnits(lots: number): bigint {
-    return BigInt(lots) * this.lotUnits;
+  qtyUnits(lots: number): Units {
+    return mul(lots, this.lotU);
+  }
+
+  /** A price in units as whole ticks, rounded half-even (the insurance fund's takeover price). */
+  ticksOf(priceUnits: Units): number {
+    return Number(divRound(priceUnits, this.tickU, 'half_even'));
   }
 }
 

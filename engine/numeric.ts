@@ -3,8 +3,10 @@
  *
  * Every price, quantity, amount and rate crossing the engine's boundary is a decimal string with at most
  * 12 integer and 8 fractional digits: exactly what PostgreSQL's NUMERIC(20,8) holds. Inside, such a value is
- * a bigint count of 1e-8 "units". The book goes one step further and counts prices in ticks and quantities
- * in lots of its instrument, as plain integers (always safe integers: checked at parse time).
+ * a count of 1e-8 "units": parsed here as a bigint, and kept by the risk core as `Units` (units.ts: a plain
+ * number while it is a safe integer, a bigint beyond). The book goes one step further and counts prices in
+ * ticks and quantities in lots of its instrument, as plain integers (always safe integers: checked at
+ * parse time).
  *
  * No binary floating point touches a value: parsing is character by character, formatting is integer
  * arithmetic. decimal.js is kept for the cold edges (reports) where convenience beats speed.

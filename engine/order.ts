@@ -28,6 +28,7 @@ import {
 import type { OrderEvent, OrderState } from './events.js';
 import type { Instrument } from './instrument.js';
 import { divRound, formatUnits, formatUnitsNumber } from './numeric.js';
+import { format, type Units } from './units.js';
 
 export type OrderOrigin = OrderState['origin'];
 const ORIGINS: readonly OrderOrigin[] = ['USER', 'STOP_LOSS', 'TAKE_PROFIT', 'LIQUIDATION'];
@@ -76,9 +77,9 @@ class OrderExtra {
   stopTicks: number;
   expiredAt: number | null;
   /** Set only when it differs from the instrument's taker rate. */
-  commissionRate: bigint | null;
+  commissionRate: Units | null;
   /** Risk: initial margin plus worst-case fee reserved for the unfilled part (1e-8 units). */
-  reserved: bigint;
+  reserved: Units;
   /** Risk: the price the reservation is computed at (the limit; for market orders the worst level reached). */
   reserveTicks: number;
 
@@ -87,7 +88,7 @@ class OrderExtra {
     this.stopTicks = 0;
     this.expiredAt = null;
     this.commissionRate = null;
-    this.reserved = 0n;
+    this.reserved = 0;
     this.reserveTicks = 0;
   }
 }
@@ -134,7 +135,7 @@ export class Order {
     postOnly: boolean,
     reduceOnly: boolean,
     leverage: number,
-    commissionRate: bigint,
+    commissionRate: Units,
     origin: OrderOrigin,
     ts: number,
   ) {
@@ -227,12 +228,12 @@ export class Order {
   }
 
   /** Fee rate charged when this order takes (1e-8 units). */
-  get commissionRate(): bigint {
+  get commissionRate(): Units {
     const x = this.x;
     return x === null || x.commissionRate === null ? this.instrument.takerFeeRate : x.commissionRate;
   }
 
-  set commissionRate(rate: bigint) {
+  set commissionRate(rate: Units) {
     if (rate !== this.instrument.takerFeeRate) this.extra().commissionRate = rate;
     else if (this.x !== null) this.x.commissionRate = null;
   }
@@ -292,13 +293,13 @@ export class Order {
     this.cost = cost <= BigInt(MAX_SAFE) ? Number(cost) : cost;
   }
 
-  get reserved(): bigint {
+  get reserved(): Units {
     const x = this.x;
-    return x === null ? 0n : x.reserved;
+    return x === null ? 0 : x.reserved;
   }
 
-  set reserved(units: bigint) {
-    if (units !== 0n || this.x !== null) this.extra().reserved = units;
+  set reserved(units: Units) {
+    if (units !== 0 || this.x !== null) this.extra().reserved = units;
   }
 
   get reserveTicks(): number {
@@ -394,7 +395,7 @@ export class Order {
       reduceOnly: (f & F_REDUCE_ONLY) !== 0,
       leverage: LEVERAGE_STRINGS[this.leverage] ?? String(this.leverage),
       commissionRate:
-        x === null || x.commissionRate === null ? ins.takerFeeRateString : formatUnits(x.commissionRate),
+        x === null || x.commissionRate === null ? ins.takerFeeRateString : format(x.commissionRate),
       rejectionReason: reject === 0 ? null : REJECT_REASONS[reject - 1],
       cancelReason: cancel === 0 ? null : CANCEL_REASONS[cancel - 1],
       createdAt: this.createdAt,

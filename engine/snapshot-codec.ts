@@ -5,6 +5,7 @@
  * order. Numbers are checked on the way in: a value that is not a safe integer throws rather than being
  * silently mis-encoded.
  */
+import { fromBig, type Units } from './units.js';
 
 /** Call sites that may memoise (symAt, bigAt): slots 0 .. MEMO_SLOTS - 1. */
 export const MEMO_SLOTS = 16;
@@ -51,7 +52,7 @@ export class ByteWriter {
    */
   readonly symMemo: (string | null)[] = [];
   readonly symCode: number[] = [];
-  readonly bigMemo: (bigint | null)[] = [];
+  readonly bigMemo: (Units | null)[] = [];
   readonly bigTag: number[] = [];
 
   constructor(initialBytes = 64 * 1024) {
@@ -105,14 +106,14 @@ export class ByteWriter {
     this.byte(v ? 1 : 0);
   }
 
-  /** Any bigint: small ones as an even zigzag varint, others (odd tag) as decimal text. */
-  big(v: bigint): void {
-    if (v === 0n) {
+  /** Any whole amount: small ones as an even zigzag varint, others (odd tag) as decimal text. */
+  big(v: Units): void {
+    if (v === 0 || v === 0n) {
       this.byte(0);
       return;
     }
     // Number(v) is exact below 2^53; the range check also rejects every rounded (larger) value.
-    const n = Number(v);
+    const n = typeof v === 'number' ? v : Number(v);
     if (n < 0x8000000000000 && n > -0x8000000000000) {
       this.u((n >= 0 ? n * 2 : -n * 2 - 1) * 2);
     } else {
@@ -125,16 +126,16 @@ export class ByteWriter {
    * big(v) for a field that mostly repeats (fee rates, reservations of same-sized orders): `slot` names the
    * call site, which remembers its last value and that value's tag, sparing the bigint-to-number conversion.
    */
-  bigAt(v: bigint, slot: number): void {
+  bigAt(v: Units, slot: number): void {
     if (v === this.bigMemo[slot]) {
       this.u(this.bigTag[slot]);
       return;
     }
-    if (v === 0n) {
+    if (v === 0 || v === 0n) {
       this.byte(0);
       return;
     }
-    const n = Number(v);
+    const n = typeof v === 'number' ? v : Number(v);
     if (n < 0x8000000000000 && n > -0x8000000000000) {
       const tag = (n >= 0 ? n * 2 : -n * 2 - 1) * 2;
       this.bigMemo[slot] = v;
@@ -323,6 +324,15 @@ export class ByteReader {
     this.lastBigTag = t;
     this.lastBig = v;
     return v;
+  }
+
+  /** big() as Units: a number while the value is a safe integer (most amounts), a bigint only beyond. */
+  units(): Units {
+    const t = this.u();
+    if (t === 0) return 0;
+    if (t % 2 === 1) return fromBig(BigInt(this.str()));
+    const z = t / 2;
+    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
   }
 
   /**

@@ -401,7 +401,7 @@ function writeOrder(w: ByteWriter, o: Order): void {
   if (expiredAt === null) b[p++] = 0;
   else p = putU(b, p, expiredAt + 1);
   const reserved = o.reserved;
-  if (reserved === 0n) b[p++] = 0;
+  if (reserved === 0) b[p++] = 0;
   else if (reserved === w.bigMemo[M_RESERVED]) p = putU(b, p, w.bigTag[M_RESERVED]);
   else {
     w.pos = p;
@@ -531,7 +531,7 @@ export function restoreInto(engine: Engine, bytes: Uint8Array): void {
     } as CreateInstrument);
     if (typeof ins === 'string') throw new Error(`snapshot instrument ${spec.symbol} is invalid: ${ins}`);
     ins.lastTradeTicks = r.u();
-    ins.markUnits = r.big();
+    ins.markUnits = r.units();
     const market: Market = { instrument: ins, book: new OrderBook(), stops: new StopBook() };
     engine.markets.set(ins.symbol, market);
     byInstrumentId.set(ins.id, ins);
@@ -581,8 +581,8 @@ export function restoreInto(engine: Engine, bytes: Uint8Array): void {
       const createdAt = r.u();
       const marginEnabled = r.bool();
       const autoLiquidation = r.bool();
-      const marginCall = r.big();
-      const liquidation = r.big();
+      const marginCall = r.units();
+      const liquidation = r.units();
       const insuranceFund = r.bool();
       const maxLeverage = r.u();
       const account = new Account(
@@ -598,10 +598,10 @@ export function restoreInto(engine: Engine, bytes: Uint8Array): void {
         createdAt,
       );
       account.status = r.sym() as AccountStatus;
-      account.balance = r.big();
-      account.marginUsed = r.big();
-      account.orderMargin = r.big();
-      account.realizedPnl = r.big();
+      account.balance = r.units();
+      account.marginUsed = r.units();
+      account.orderMargin = r.units();
+      account.realizedPnl = r.units();
       account.updatedAt = r.u();
       account.marginCalled = r.bool();
       for (let k = r.u(); k > 0; k--) {
@@ -634,10 +634,10 @@ export function restoreInto(engine: Engine, bytes: Uint8Array): void {
     for (let n = r.u(); n > 0; n--) {
       const currency = r.sym();
       risk.totals.set(currency, {
-        deposits: r.big(),
-        withdrawals: r.big(),
-        fees: r.big(),
-        fundingDust: r.big(),
+        deposits: r.units(),
+        withdrawals: r.units(),
+        fees: r.units(),
+        fundingDust: r.units(),
       });
     }
   }
@@ -689,7 +689,7 @@ function readOrder(r: ByteReader, instruments: Map<number, Instrument>): Order {
   const postOnly = r.bool();
   const reduceOnly = r.bool();
   const leverage = readSmall(r);
-  const commissionRate = r.bigAt(B_COMMISSION);
+  const commissionRate = r.units();
   const origin = readSym(r, symbols) as OrderOrigin;
   const status = readSym(r, symbols) as OrderStatus;
   const rejectionReason = readNsym(r, symbols) as RejectReason | null;
@@ -700,7 +700,7 @@ function readOrder(r: ByteReader, instruments: Map<number, Instrument>): Order {
   let expiredAt: number | null = null;
   if (b[p] === 0) r.pos = p + 1;
   else expiredAt = r.nu();
-  const reserved = r.bigAt(B_RESERVED);
+  const reserved = r.units();
   const reserveTicks = r.u();
   const o = new Order(
     id,
@@ -730,17 +730,15 @@ function readOrder(r: ByteReader, instruments: Map<number, Instrument>): Order {
   if (cancelReason !== null) o.cancelReason = cancelReason;
   o.updatedAt = updatedAt;
   if (expiredAt !== null) o.expiredAt = expiredAt;
-  if (reserved !== 0n) o.reserved = reserved;
+  if (reserved !== 0) o.reserved = reserved;
   if (reserveTicks !== 0) o.reserveTicks = reserveTicks;
   // Live from here: set while the object is at hand (registerById then touches only its id list).
   o.registered = true;
   return o;
 }
 
-// ByteReader.bigAt slots of the per-order amounts.
+// ByteReader.bigAt slot of the per-order fill cost.
 const B_COST = 0;
-const B_COMMISSION = 1;
-const B_RESERVED = 2;
 
 /** r.u() with the one-byte case inline. */
 function readSmall(r: ByteReader): number {
@@ -856,17 +854,17 @@ function readPosition(r: ByteReader, instruments: Map<number, Instrument>): Posi
   if (ins === undefined) throw new Error(`snapshot position ${id} names unknown instrument ${instrumentId}`);
   const openedAt = r.u();
   const lots = r.i();
-  const basis = r.big();
-  const margin = r.big();
+  const basis = r.units();
+  const margin = r.units();
   const leverage = r.u();
   const p = new Position(id, accountId, ins, leverage, openedAt);
   p.lots = lots;
   p.basis = basis;
   p.margin = margin;
-  p.realizedPnl = r.big();
-  p.fees = r.big();
-  p.funding = r.big();
-  p.volume = r.big();
+  p.realizedPnl = r.units();
+  p.fees = r.units();
+  p.funding = r.units();
+  p.volume = r.units();
   p.tradeCount = r.u();
   p.stopLossTicks = r.u();
   p.takeProfitTicks = r.u();

@@ -10,8 +10,7 @@
  */
 import type { AccountStatus } from '../enums.js';
 import type { AccountEvent, AccountState } from '../events.js';
-import { formatUnits } from '../numeric.js';
-import { min } from './money.js';
+import { add, format, min, sub, type Units } from '../units.js';
 import type { Position } from './position.js';
 
 export class Account {
@@ -21,15 +20,15 @@ export class Account {
   readonly createdAt: number;
   readonly marginEnabled: boolean;
   readonly autoLiquidation: boolean;
-  readonly marginCallThreshold: bigint;
-  readonly liquidationThreshold: bigint;
+  readonly marginCallThreshold: Units;
+  readonly liquidationThreshold: Units;
   readonly insuranceFund: boolean;
   maxLeverage: number;
   status: AccountStatus = 'ACTIVE';
-  balance = 0n;
-  marginUsed = 0n;
-  orderMargin = 0n;
-  realizedPnl = 0n;
+  balance: Units = 0;
+  marginUsed: Units = 0;
+  orderMargin: Units = 0;
+  realizedPnl: Units = 0;
   updatedAt: number;
   /** Set while the margin ratio is below the margin-call threshold, so a call is raised once per dip. */
   marginCalled = false;
@@ -43,13 +42,13 @@ export class Account {
   liquidationInputsSeq = 0;
   // Formatted strings of the amounts, kept with the value they were formatted from: an account event is
   // emitted on most commands, and most of its amounts did not change since the last one.
-  private kBalance = 0n;
+  private kBalance: Units = 0;
   private sBalance = '0';
-  private kMarginUsed = 0n;
+  private kMarginUsed: Units = 0;
   private sMarginUsed = '0';
-  private kOrderMargin = 0n;
+  private kOrderMargin: Units = 0;
   private sOrderMargin = '0';
-  private kRealized = 0n;
+  private kRealized: Units = 0;
   private sRealized = '0';
   private readonly sMarginCall: string;
   private readonly sLiquidation: string;
@@ -61,8 +60,8 @@ export class Account {
     maxLeverage: number,
     marginEnabled: boolean,
     autoLiquidation: boolean,
-    marginCallThreshold: bigint,
-    liquidationThreshold: bigint,
+    marginCallThreshold: Units,
+    liquidationThreshold: Units,
     insuranceFund: boolean,
     ts: number,
   ) {
@@ -77,16 +76,16 @@ export class Account {
     this.insuranceFund = insuranceFund;
     this.createdAt = ts;
     this.updatedAt = ts;
-    this.sMarginCall = formatUnits(marginCallThreshold);
-    this.sLiquidation = formatUnits(liquidationThreshold);
+    this.sMarginCall = format(marginCallThreshold);
+    this.sLiquidation = format(liquidationThreshold);
   }
 
-  /** formatUnits(balance), remembered until the balance changes. */
+  /** format(balance), remembered until the balance changes. */
   balanceString(): string {
     const v = this.balance;
     if (v !== this.kBalance) {
       this.kBalance = v;
-      this.sBalance = formatUnits(v);
+      this.sBalance = format(v);
     }
     return this.sBalance;
   }
@@ -95,7 +94,7 @@ export class Account {
     const v = this.marginUsed;
     if (v !== this.kMarginUsed) {
       this.kMarginUsed = v;
-      this.sMarginUsed = formatUnits(v);
+      this.sMarginUsed = format(v);
     }
     return this.sMarginUsed;
   }
@@ -104,7 +103,7 @@ export class Account {
     const v = this.orderMargin;
     if (v !== this.kOrderMargin) {
       this.kOrderMargin = v;
-      this.sOrderMargin = formatUnits(v);
+      this.sOrderMargin = format(v);
     }
     return this.sOrderMargin;
   }
@@ -113,7 +112,7 @@ export class Account {
     const v = this.realizedPnl;
     if (v !== this.kRealized) {
       this.kRealized = v;
-      this.sRealized = formatUnits(v);
+      this.sRealized = format(v);
     }
     return this.sRealized;
   }
@@ -123,8 +122,8 @@ export class Account {
    * copies property by property). Same fields, same order, same values as toState().
    */
   toEvent(seq: number, ts: number): AccountEvent {
-    const upnl = this.positions.size === 0 ? 0n : this.unrealizedPnl();
-    const equity = this.balance + upnl;
+    const upnl = this.positions.size === 0 ? 0 : this.unrealizedPnl();
+    const equity = add(this.balance, upnl);
     // = available(), with the unrealized PnL computed once
     const base = this.positions.size === 0 ? this.balance : min(this.balance, equity);
     return {
@@ -135,12 +134,12 @@ export class Account {
       userId: this.userId,
       currency: this.currency,
       balance: this.balanceString(),
-      equity: upnl === 0n ? this.balanceString() : formatUnits(equity),
+      equity: upnl === 0 ? this.balanceString() : format(equity),
       marginUsed: this.marginUsedString(),
       orderMargin: this.orderMarginString(),
-      marginAvailable: formatUnits(base - this.marginUsed - this.orderMargin),
+      marginAvailable: format(sub(sub(base, this.marginUsed), this.orderMargin)),
       realizedPnl: this.realizedString(),
-      unrealizedPnl: upnl === 0n ? '0' : formatUnits(upnl),
+      unrealizedPnl: upnl === 0 ? '0' : format(upnl),
       maxLeverage: String(this.maxLeverage),
       marginCallThreshold: this.sMarginCall,
       liquidationThreshold: this.sLiquidation,
@@ -152,19 +151,19 @@ export class Account {
     };
   }
 
-  unrealizedPnl(): bigint {
-    let sum = 0n;
-    for (const p of this.positions.values()) sum += p.unrealizedAt(p.instrument.markUnits);
+  unrealizedPnl(): Units {
+    let sum: Units = 0;
+    for (const p of this.positions.values()) sum = add(sum, p.unrealizedAt(p.instrument.markUnits));
     return sum;
   }
 
-  equity(): bigint {
-    return this.positions.size === 0 ? this.balance : this.balance + this.unrealizedPnl();
+  equity(): Units {
+    return this.positions.size === 0 ? this.balance : add(this.balance, this.unrealizedPnl());
   }
 
-  available(): bigint {
+  available(): Units {
     const base = this.positions.size === 0 ? this.balance : min(this.balance, this.equity());
-    return base - this.marginUsed - this.orderMargin;
+    return sub(sub(base, this.marginUsed), this.orderMargin);
   }
 
   toState(): AccountState {
@@ -173,16 +172,16 @@ export class Account {
       accountId: this.id,
       userId: this.userId,
       currency: this.currency,
-      balance: formatUnits(this.balance),
-      equity: formatUnits(this.balance + upnl),
-      marginUsed: formatUnits(this.marginUsed),
-      orderMargin: formatUnits(this.orderMargin),
-      marginAvailable: formatUnits(this.available()),
-      realizedPnl: formatUnits(this.realizedPnl),
-      unrealizedPnl: formatUnits(upnl),
+      balance: format(this.balance),
+      equity: format(add(this.balance, upnl)),
+      marginUsed: format(this.marginUsed),
+      orderMargin: format(this.orderMargin),
+      marginAvailable: format(this.available()),
+      realizedPnl: format(this.realizedPnl),
+      unrealizedPnl: format(upnl),
       maxLeverage: String(this.maxLeverage),
-      marginCallThreshold: formatUnits(this.marginCallThreshold),
-      liquidationThreshold: formatUnits(this.liquidationThreshold),
+      marginCallThreshold: format(this.marginCallThreshold),
+      liquidationThreshold: format(this.liquidationThreshold),
       marginEnabled: this.marginEnabled,
       autoLiquidation: this.autoLiquidation,
       status: this.status,

@@ -13,12 +13,13 @@ import type {
 import { ACCOUNT_STATUSES } from '../enums.js';
 import { isCurrency } from '../instrument.js';
 import { fitsNumeric, parseUnits } from '../numeric.js';
+import { add, fromBig, neg, toBig } from '../units.js';
 import { isPositiveId, parseLeverage } from '../validate.js';
 import { Account } from './account.js';
 import type { RiskCore } from './core.js';
 
-const DEFAULT_MARGIN_CALL = 80_000_000n; // 0.8
-const DEFAULT_LIQUIDATION = 50_000_000n; // 0.5
+const DEFAULT_MARGIN_CALL = 80_000_000; // 0.8
+const DEFAULT_LIQUIDATION = 50_000_000; // 0.5
 
 export function openAccount(core: RiskCore, cmd: OpenAccount & Command): void {
   if (!isPositiveId(cmd.userId) || core.engine.users.get(cmd.userId) === undefined) {
@@ -30,12 +31,10 @@ export function openAccount(core: RiskCore, cmd: OpenAccount & Command): void {
   }
   const leverage = parseLeverage(cmd.maxLeverage);
   if (leverage === 0) return core.refuse(cmd, 'INVALID_LEVERAGE');
-  const call =
-    cmd.marginCallThreshold === undefined ? DEFAULT_MARGIN_CALL : parseUnits(cmd.marginCallThreshold);
-  const liq =
-    cmd.liquidationThreshold === undefined ? DEFAULT_LIQUIDATION : parseUnits(cmd.liquidationThreshold);
+  const call = thresholdOf(cmd.marginCallThreshold, DEFAULT_MARGIN_CALL);
+  const liq = thresholdOf(cmd.liquidationThreshold, DEFAULT_LIQUIDATION);
   // Thresholds are ratios of equity to margin used: 0 < liquidation < margin call.
-  if (call === undefined || liq === undefined || liq <= 0n || call <= liq)
+  if (call === undefined || liq === undefined || liq <= 0 || call <= liq)
     return core.refuse(cmd, 'INVALID_AMOUNT');
   const fund = cmd.insuranceFund === true;
   if (cmd.insuranceFund !== undefined && typeof cmd.insuranceFund !== 'boolean') {
@@ -59,6 +58,12 @@ export function openAccount(core: RiskCore, cmd: OpenAccount & Command): void {
   core.touchAccount(account);
 }
 
+function thresholdOf(value: string | undefined, fallback: number) {
+  if (value === undefined) return fallback;
+  const parsed = parseUnits(value);
+  return parsed === undefined ? undefined : fromBig(parsed);
+}
+
 /** Looks up the account a command names; refuses the command when it is missing. */
 export function accountFor(core: RiskCore, cmd: Command & { accountId: number }): Account | undefined {
   const account = isPositiveId(cmd.accountId) ? core.accounts.get(cmd.accountId) : undefined;
@@ -69,23 +74,27 @@ export function accountFor(core: RiskCore, cmd: Command & { accountId: number })
 export function deposit(core: RiskCore, cmd: Deposit & Command): void {
   const account = accountFor(core, cmd);
   if (account === undefined) return;
-  const amount = parseUnits(cmd.amount);
-  if (amount === undefined || amount <= 0n || !fitsNumeric(account.balance + amount)) {
+  const parsed = parseUnits(cmd.amount);
+  if (parsed === undefined || parsed <= 0n || !fitsNumeric(toBig(account.balance) + parsed)) {
     return core.refuse(cmd, 'INVALID_AMOUNT');
   }
   if (account.status === 'CLOSED') return core.refuse(cmd, 'ACCOUNT_NOT_ACTIVE');
-  core.totalsOf(account.currency).deposits += amount;
+  const amount = fromBig(parsed);
+  const totals = core.totalsOf(account.currency);
+  totals.deposits = add(totals.deposits, amount);
   core.book(account, 'DEPOSIT', amount, null, null, null);
 }
 
 export function withdraw(core: RiskCore, cmd: Withdraw & Command): void {
   const account = accountFor(core, cmd);
   if (account === undefined) return;
-  const amount = parseUnits(cmd.amount);
-  if (amount === undefined || amount <= 0n) return core.refuse(cmd, 'INVALID_AMOUNT');
+  const parsed = parseUnits(cmd.amount);
+  if (parsed === undefined || parsed <= 0n) return core.refuse(cmd, 'INVALID_AMOUNT');
+  const amount = fromBig(parsed);
   if (amount > account.available()) return core.refuse(cmd, 'WITHDRAWAL_EXCEEDS_AVAILABLE');
-  core.totalsOf(account.currency).withdrawals += amount;
-  core.book(account, 'WITHDRAWAL', -amount, null, null, null);
+  const totals = core.totalsOf(account.currency);
+  totals.withdrawals = add(totals.withdrawals, amount);
+  core.book(account, 'WITHDRAWAL', neg(amount), null, null, null);
 }
 
 export function setLeverageLimit(core: RiskCore, cmd: SetLeverageLimit & Command): void {

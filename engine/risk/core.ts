@@ -7,9 +7,9 @@ import type { Command } from '../commands.js';
 import type { Engine } from '../engine.js';
 import type { LedgerEntryType, RejectReason } from '../enums.js';
 import type { AccountState, EngineEvent, PositionState } from '../events.js';
-import { formatUnits } from '../numeric.js';
 import type { Order } from '../order.js';
 import type { FillMoney, RiskPort } from '../risk-port.js';
+import { add, format, type Units } from '../units.js';
 import type { Account } from './account.js';
 import { deposit, openAccount, setLeverageLimit, setStatus, withdraw } from './accounts.js';
 import { endCommand, liquidationPrice } from './liquidation.js';
@@ -18,17 +18,14 @@ import type { Position } from './position.js';
 import { admit, admitAmend, reserve } from './pretrade.js';
 import { settle } from './settlement.js';
 
-const _DEFAULT_MARGIN_CALL = 80_000_000n; // 0.8
-const _DEFAULT_LIQUIDATION = 50_000_000n; // 0.5
-
 /** Money that left the accounts' balances for the exchange, per currency; the audit identity uses it. */
 export interface CurrencyTotals {
-  deposits: bigint;
-  withdrawals: bigint;
+  deposits: Units;
+  withdrawals: Units;
   /** Fees charged minus rebates paid. */
-  fees: bigint;
+  fees: Units;
   /** Funding rounding dust kept when no insurance fund exists to take it. */
-  fundingDust: bigint;
+  fundingDust: Units;
 }
 
 export class RiskCore implements RiskPort {
@@ -123,7 +120,7 @@ export class RiskCore implements RiskPort {
   book(
     account: Account,
     type: LedgerEntryType,
-    amount: bigint,
+    amount: Units,
     orderId: number | null,
     tradeId: number | null,
     positionId: number | null,
@@ -133,7 +130,7 @@ export class RiskCore implements RiskPort {
     const building = this.engine.building;
     // The account remembers its balance's string: the chain's "before" is the last entry's "after".
     const before = building ? account.balanceString() : '';
-    account.balance += amount;
+    account.balance = add(account.balance, amount);
     this.touchAccount(account);
     if (!building) return; // replay: the entry is persisted already, only the balance and its id count
     this.engine.emit({
@@ -143,7 +140,7 @@ export class RiskCore implements RiskPort {
       entryId,
       accountId: account.id,
       entryType: type,
-      amount: formatUnits(amount),
+      amount: format(amount),
       balanceBefore: before,
       balanceAfter: account.balanceString(),
       currency: account.currency,
@@ -221,7 +218,7 @@ export class RiskCore implements RiskPort {
   totalsOf(currency: string): CurrencyTotals {
     let t = this.totals.get(currency);
     if (t === undefined) {
-      t = { deposits: 0n, withdrawals: 0n, fees: 0n, fundingDust: 0n };
+      t = { deposits: 0, withdrawals: 0, fees: 0, fundingDust: 0 };
       this.totals.set(currency, t);
     }
     return t;

@@ -1,12 +1,14 @@
 import type { Market } from '../engine.js';
-import { divRound, formatUnits, UNIT } from '../numeric.js';
 import type { Order } from '../order.js';
+import { add, format, mulDiv, neg, ratioBelow, sub, type Units } from '../units.js';
 import type { Account } from './account.js';
 import type { RiskCore } from './core.js';
 import { close } from './marks.js';
 import { ratio } from './money.js';
 import type { Position } from './position.js';
 import { moveAndRealize } from './settlement.js';
+
+const UNIT = 100_000_000;
 
 export function endCommand(core: RiskCore): void {
   // A liquidation's fills change the makers' accounts, which may have been checked already in this pass:
@@ -18,17 +20,21 @@ export function endCommand(core: RiskCore): void {
     again = false;
     for (let i = 0; i < accounts.length; i++) {
       const a = accounts[i];
-      if (a.positions.size === 0 || a.marginUsed === 0n || a.insuranceFund) continue;
+      if (a.positions.size === 0 || a.marginUsed === 0 || a.insuranceFund) continue;
       const equity = a.equity();
       // Compared exactly (equity / marginUsed < threshold), never through a rounded ratio.
-      if (a.autoLiquidation && equity * UNIT < a.liquidationThreshold * a.marginUsed && !liquidated?.has(a)) {
+      if (
+        a.autoLiquidation &&
+        ratioBelow(equity, a.marginUsed, a.liquidationThreshold) &&
+        !liquidated?.has(a)
+      ) {
         liquidated ??= new Set();
         liquidated.add(a);
         liquidate(core, a);
         again = true;
         continue;
       }
-      if (equity * UNIT < a.marginCallThreshold * a.marginUsed) {
+      if (ratioBelow(equity, a.marginUsed, a.marginCallThreshold)) {
         if (!a.marginCalled) {
           a.marginCalled = true;
           core.engine.emit({
@@ -36,7 +42,7 @@ export function endCommand(core: RiskCore): void {
             seq: core.engine.currentSeq,
             ts: core.engine.now,
             accountId: a.id,
-            marginRatio: formatUnits(ratio(equity, a.marginUsed)),
+            marginRatio: format(ratio(equity, a.marginUsed)),
           });
         }
       } else a.marginCalled = false;
@@ -73,9 +79,9 @@ export function liquidate(core: RiskCore, account: Account): void {
       insuranceQuantity: p.instrument.qtyString(absorbed - order.filledLots),
     });
   }
-  if (account.balance < 0n && fund !== undefined && fund !== account) {
-    const cover = -account.balance;
-    core.book(fund, 'INSURANCE', -cover, null, null, null);
+  if (account.balance < 0 && fund !== undefined && fund !== account) {
+    const cover = neg(account.balance);
+    core.book(fund, 'INSURANCE', neg(cover), null, null, null);
     core.book(account, 'INSURANCE', cover, null, null, null);
   }
 }
@@ -93,8 +99,8 @@ export function transferToFund(
   order: Order,
 ): void {
   const ins = market.instrument;
-  const mark = ins.markUnits !== 0n ? ins.markUnits : ins.priceUnits(ins.lastTradeTicks);
-  const ticks = Number(divRound(mark, ins.tickUnits, 'half_even'));
+  const mark = ins.markUnits !== 0 ? ins.markUnits : ins.priceUnits(ins.lastTradeTicks);
+  const ticks = ins.ticksOf(mark);
   if (ticks <= 0) return;
   const lots = Math.abs(p.lots);
   // The account sells a long (buys back a short); the fund takes the other side at leverage 1.
@@ -118,18 +124,20 @@ export function transferToFund(
  * other positions held at their marks: long rounds up, short down (the earlier warning). Null when no
  * positive price would do it, or for a closed position.
  */
-export function liquidationPrice(core: RiskCore, p: Position): bigint | null {
+export function liquidationPrice(core: RiskCore, p: Position): Units | null {
   if (p.lots === 0) return null;
   const account = core.accounts.get(p.accountId)!;
-  if (account.marginUsed === 0n) return null;
-  const others = account.unrealizedPnl() - p.unrealizedAt(p.instrument.markUnits);
-  const floor = (account.liquidationThreshold * account.marginUsed) / UNIT;
+  if (account.marginUsed === 0) return null;
+  const others = sub(account.unrealizedPnl(), p.unrealizedAt(p.instrument.markUnits));
+  const floor = mulDiv(account.marginUsed, account.liquidationThreshold, UNIT, 'down');
   const abs = p.lots > 0 ? p.lots : -p.lots;
   const qty = p.instrument.qtyUnits(abs);
   // long: balance + others + P*q - basis = floor  =>  P = (floor - balance - others + basis) / q
   // short: balance + others + basis - P*q = floor  =>  P = (balance + others + basis - floor) / q
   const numerator =
-    p.lots > 0 ? floor - account.balance - others + p.basis : account.balance + others + p.basis - floor;
-  if (numerator <= 0n) return null;
-  return divRound(numerator * UNIT, qty, p.lots > 0 ? 'up' : 'down');
+    p.lots > 0
+      ? add(sub(sub(floor, account.balance), others), p.basis)
+      : sub(add(add(account.balance, others), p.basis), floor);
+  if (numerator <= 0) return null;
+  return mulDiv(numerator, UNIT, qty, p.lots > 0 ? 'up' : 'down');
 }

@@ -4,12 +4,15 @@
 import type { Command, Funding, MarkPrice, SetPositionTpSl } from '../commands.js';
 import type { Market } from '../engine.js';
 import type { RejectReason } from '../enums.js';
-import { formatUnits, parseUnits, UNIT } from '../numeric.js';
+import { parseUnits } from '../numeric.js';
 import type { Order } from '../order.js';
+import { add, format, fromBig, mulDiv, neg, sub, type Units } from '../units.js';
 import { accountFor } from './accounts.js';
 import type { RiskCore } from './core.js';
 import { funding } from './money.js';
 import type { Position } from './position.js';
+
+const UNIT = 100_000_000;
 
 export function marketFor(core: RiskCore, cmd: Command & { symbol: string }): Market | undefined {
   const market = typeof cmd.symbol === 'string' ? core.engine.markets.get(cmd.symbol) : undefined;
@@ -20,8 +23,9 @@ export function marketFor(core: RiskCore, cmd: Command & { symbol: string }): Ma
 export function markPrice(core: RiskCore, cmd: MarkPrice & Command): void {
   const market = marketFor(core, cmd);
   if (market === undefined) return;
-  const price = parseUnits(cmd.price);
-  if (price === undefined || price <= 0n) return core.refuse(cmd, 'INVALID_PRICE');
+  const parsed = parseUnits(cmd.price);
+  if (parsed === undefined || parsed <= 0n) return core.refuse(cmd, 'INVALID_PRICE');
+  const price = fromBig(parsed);
   const ins = market.instrument;
   ins.markUnits = price;
   core.engine.emit({
@@ -29,7 +33,7 @@ export function markPrice(core: RiskCore, cmd: MarkPrice & Command): void {
     seq: cmd.seq,
     ts: cmd.ts,
     symbol: ins.symbol,
-    price: formatUnits(price),
+    price: format(price),
   });
   const positions = core.sortedOpen(ins.id);
   for (const p of positions) {
@@ -40,17 +44,17 @@ export function markPrice(core: RiskCore, cmd: MarkPrice & Command): void {
 }
 
 /** Fires a position's stop-loss or take-profit when the mark crosses it: a reduce-only market close. */
-export function checkTpSl(core: RiskCore, market: Market, p: Position, mark: bigint): void {
+export function checkTpSl(core: RiskCore, market: Market, p: Position, mark: Units): void {
   const ins = market.instrument;
-  const sl = p.stopLossTicks === 0 ? 0n : ins.priceUnits(p.stopLossTicks);
-  const tp = p.takeProfitTicks === 0 ? 0n : ins.priceUnits(p.takeProfitTicks);
+  const sl = p.stopLossTicks === 0 ? 0 : ins.priceUnits(p.stopLossTicks);
+  const tp = p.takeProfitTicks === 0 ? 0 : ins.priceUnits(p.takeProfitTicks);
   let origin: 'STOP_LOSS' | 'TAKE_PROFIT' | null = null;
   if (p.lots > 0) {
-    if (sl !== 0n && mark <= sl) origin = 'STOP_LOSS';
-    else if (tp !== 0n && mark >= tp) origin = 'TAKE_PROFIT';
+    if (sl !== 0 && mark <= sl) origin = 'STOP_LOSS';
+    else if (tp !== 0 && mark >= tp) origin = 'TAKE_PROFIT';
   } else {
-    if (sl !== 0n && mark >= sl) origin = 'STOP_LOSS';
-    else if (tp !== 0n && mark <= tp) origin = 'TAKE_PROFIT';
+    if (sl !== 0 && mark >= sl) origin = 'STOP_LOSS';
+    else if (tp !== 0 && mark <= tp) origin = 'TAKE_PROFIT';
   }
   if (origin === null) return;
   p.stopLossTicks = 0;
@@ -87,35 +91,39 @@ export function applyFunding(core: RiskCore, cmd: Funding & Command): void {
   if (market === undefined) return;
   const ins = market.instrument;
   if (ins.kind !== 'PERPETUAL') return core.refuse(cmd, 'NOT_PERPETUAL');
-  const rate = parseUnits(cmd.rate, true);
-  if (rate === undefined) return core.refuse(cmd, 'INVALID_AMOUNT');
+  const parsedRate = parseUnits(cmd.rate, true);
+  if (parsedRate === undefined) return core.refuse(cmd, 'INVALID_AMOUNT');
+  const rate = fromBig(parsedRate);
   const mark =
-    ins.markUnits !== 0n ? ins.markUnits : ins.lastTradeTicks > 0 ? ins.priceUnits(ins.lastTradeTicks) : 0n;
-  if (mark === 0n) return core.refuse(cmd, 'NO_MARK_PRICE');
+    ins.markUnits !== 0 ? ins.markUnits : ins.lastTradeTicks > 0 ? ins.priceUnits(ins.lastTradeTicks) : 0;
+  if (mark === 0) return core.refuse(cmd, 'NO_MARK_PRICE');
   core.engine.emit({
     type: 'funding',
     seq: cmd.seq,
     ts: cmd.ts,
     symbol: ins.symbol,
-    rate: formatUnits(rate),
-    markPrice: formatUnits(mark),
+    rate: format(rate),
+    markPrice: format(mark),
   });
-  let net = 0n;
+  let net: Units = 0;
   for (const p of core.sortedOpen(ins.id)) {
     const abs = p.lots > 0 ? p.lots : -p.lots;
-    const notional = (mark * ins.qtyUnits(abs)) / UNIT;
+    const notional = mulDiv(mark, ins.qtyUnits(abs), UNIT, 'down');
     const amount = funding(notional, rate, p.lots > 0);
-    if (amount === 0n) continue;
-    net += amount;
-    p.funding += amount;
+    if (amount === 0) continue;
+    net = add(net, amount);
+    p.funding = add(p.funding, amount);
     core.touchPosition(p);
     core.book(core.accounts.get(p.accountId)!, 'FUNDING', amount, null, null, p.id);
   }
   // Payers round up and receivers down, so the net is never positive: the dust is the exchange's.
-  if (net !== 0n) {
+  if (net !== 0) {
     const fund = core.insuranceFunds.get(ins.spec.quoteCurrency);
-    if (fund !== undefined) core.book(fund, 'INSURANCE', -net, null, null, null);
-    else core.totalsOf(ins.spec.quoteCurrency).fundingDust -= net;
+    if (fund !== undefined) core.book(fund, 'INSURANCE', neg(net), null, null, null);
+    else {
+      const totals = core.totalsOf(ins.spec.quoteCurrency);
+      totals.fundingDust = sub(totals.fundingDust, net);
+    }
   }
 }
 

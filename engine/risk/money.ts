@@ -1,7 +1,8 @@
 /**
- * The rounding rules of the risk core, written once. Every amount is a bigint count of 1e-8 units of the
- * account's currency. Trade notionals are exact (an instrument's tick times lot is a whole unit), so
- * rounding happens only where a rate or a ratio divides:
+ * The rounding rules of the risk core, written once. Every amount is a count of 1e-8 units of the
+ * account's currency, as `Units` (../units.ts: exact, a number while safe, a bigint beyond). Trade
+ * notionals are exact (an instrument's tick times lot is a whole unit), so rounding happens only where a
+ * rate or a ratio divides:
  *
  * | quantity                      | rule                                                     | why                                  |
  * |-------------------------------|----------------------------------------------------------|--------------------------------------|
@@ -15,41 +16,40 @@
  * | funding received              | down; the difference (dust) goes to the insurance fund   | receivers never get more than paid   |
  * | margin ratio, prices shown    | half-even (reporting only, never booked)                 |                                      |
  */
-import { divRound, UNIT } from '../numeric.js';
+import { divRound, mulDiv, neg, type Units } from '../units.js';
+
+/** One unit of a rate or ratio: rates and thresholds are amounts of 1e-8 too. */
+const UNIT = 100_000_000;
 
 /** Fee on a notional at a rate (rate in units, so divide by UNIT). Negative for a rebate. */
-export function fee(notional: bigint, rate: bigint): bigint {
-  const product = notional * rate;
-  return divRound(product, UNIT, product >= 0n ? 'up' : 'down');
+export function fee(notional: Units, rate: Units): Units {
+  // Notionals are never negative: the sign is the rate's.
+  return mulDiv(notional, rate, UNIT, rate >= 0 ? 'up' : 'down');
 }
 
 /** Initial margin of a notional at a whole-number leverage. */
-export function initialMargin(notional: bigint, leverage: number): bigint {
-  return divRound(notional, BigInt(leverage), 'up');
+export function initialMargin(notional: Units, leverage: number): Units {
+  return divRound(notional, leverage, 'up');
 }
 
 /** The share `part / whole` of an amount, rounded down (for margin released on a reduce). */
-export function shareDown(amount: bigint, part: number, whole: number): bigint {
-  return part === whole ? amount : divRound(amount * BigInt(part), BigInt(whole), 'down');
+export function shareDown(amount: Units, part: number, whole: number): Units {
+  return part === whole ? amount : mulDiv(amount, part, whole, 'down');
 }
 
 /** The share `part / whole` of a cost basis, rounded half-even (for cost released on a reduce). */
-export function shareEven(amount: bigint, part: number, whole: number): bigint {
-  return part === whole ? amount : divRound(amount * BigInt(part), BigInt(whole), 'half_even');
+export function shareEven(amount: Units, part: number, whole: number): Units {
+  return part === whole ? amount : mulDiv(amount, part, whole, 'half_even');
 }
 
 /** Funding for one position: paid amounts round up, received ones down (sign: + receives, - pays). */
-export function funding(notionalAtMark: bigint, rate: bigint, long: boolean): bigint {
+export function funding(notionalAtMark: Units, rate: Units, long: boolean): Units {
   // Longs pay when the rate is positive: the position's flow is -rate * notional for a long, + for a short.
-  const flow = (long ? -notionalAtMark : notionalAtMark) * rate;
-  return divRound(flow, UNIT, flow < 0n ? 'up' : 'down');
+  const flowRate = long ? neg(rate) : rate;
+  return mulDiv(notionalAtMark, flowRate, UNIT, flowRate < 0 ? 'up' : 'down');
 }
 
 /** A ratio of two amounts as units (equity / margin), rounded half-even; for reporting and thresholds. */
-export function ratio(numerator: bigint, denominator: bigint): bigint {
-  return divRound(numerator * UNIT, denominator, 'half_even');
-}
-
-export function min(a: bigint, b: bigint): bigint {
-  return a < b ? a : b;
+export function ratio(numerator: Units, denominator: Units): Units {
+  return mulDiv(numerator, UNIT, denominator, 'half_even');
 }

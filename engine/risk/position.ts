@@ -9,8 +9,10 @@
 import type { PositionStatus } from '../enums.js';
 import type { PositionEvent, PositionState } from '../events.js';
 import type { Instrument } from '../instrument.js';
-import { divRound, formatUnits } from '../numeric.js';
+import { add, format, mulDiv, neg, sub, type Units } from '../units.js';
 import { initialMargin, shareDown, shareEven } from './money.js';
+
+const UNIT = 100_000_000;
 
 export class Position {
   readonly id: number;
@@ -18,13 +20,13 @@ export class Position {
   readonly instrument: Instrument;
   readonly openedAt: number;
   lots = 0;
-  basis = 0n;
-  margin = 0n;
+  basis: Units = 0;
+  margin: Units = 0;
   leverage: number;
-  realizedPnl = 0n;
-  fees = 0n;
-  funding = 0n;
-  volume = 0n;
+  realizedPnl: Units = 0;
+  fees: Units = 0;
+  funding: Units = 0;
+  volume: Units = 0;
   tradeCount = 0;
   stopLossTicks = 0;
   takeProfitTicks = 0;
@@ -47,16 +49,17 @@ export class Position {
   }
 
   /** Basis with the sign of the exposure: +cost of a long, -proceeds of a short. */
-  get signedBasis(): bigint {
-    return this.lots >= 0 ? this.basis : -this.basis;
+  get signedBasis(): Units {
+    return this.lots >= 0 ? this.basis : neg(this.basis);
   }
 
   /** Unrealized PnL at a price (units); 0 without one. */
-  unrealizedAt(priceUnits: bigint): bigint {
-    if (this.lots === 0 || priceUnits === 0n) return 0n;
+  unrealizedAt(priceUnits: Units): Units {
+    if (this.lots === 0 || priceUnits === 0) return 0;
     const abs = this.lots > 0 ? this.lots : -this.lots;
-    const value = (priceUnits * this.instrument.qtyUnits(abs)) / 100_000_000n;
-    return this.lots > 0 ? value - this.basis : this.basis - value;
+    // The value at the price, truncated to the 1e-8 (a mark need not sit on the tick grid).
+    const value = mulDiv(priceUnits, this.instrument.qtyUnits(abs), UNIT, 'down');
+    return this.lots > 0 ? sub(value, this.basis) : sub(this.basis, value);
   }
 
   /**
@@ -66,8 +69,8 @@ export class Position {
   open(sign: 1 | -1, lots: number, priceTicks: number, leverage: number): void {
     const notional = this.instrument.notional(priceTicks, lots);
     if (this.lots === 0) this.leverage = leverage;
-    this.basis += notional;
-    this.margin += initialMargin(notional, leverage);
+    this.basis = add(this.basis, notional);
+    this.margin = add(this.margin, initialMargin(notional, leverage));
     this.lots += sign * lots;
   }
 
@@ -75,28 +78,28 @@ export class Position {
    * Reduces the position by `lots` (at most its size) at `priceTicks`. Returns the realized PnL and frees
    * margin. The caller closes the position when it reaches zero.
    */
-  reduce(lots: number, priceTicks: number): { pnl: bigint; marginReleased: bigint } {
+  reduce(lots: number, priceTicks: number): { pnl: Units; marginReleased: Units } {
     const size = this.lots > 0 ? this.lots : -this.lots;
     const closingNotional = this.instrument.notional(priceTicks, lots);
     const released = shareEven(this.basis, lots, size);
     const marginReleased = shareDown(this.margin, lots, size);
-    const pnl = this.lots > 0 ? closingNotional - released : released - closingNotional;
-    this.basis -= released;
-    this.margin -= marginReleased;
+    const pnl = this.lots > 0 ? sub(closingNotional, released) : sub(released, closingNotional);
+    this.basis = sub(this.basis, released);
+    this.margin = sub(this.margin, marginReleased);
     this.lots += this.lots > 0 ? -lots : lots;
-    this.realizedPnl += pnl;
+    this.realizedPnl = add(this.realizedPnl, pnl);
     return { pnl, marginReleased };
   }
 
   /** Average entry price in units (half-even), or 0 when flat. */
-  entryUnits(): bigint {
-    if (this.lots === 0) return 0n;
+  entryUnits(): Units {
+    if (this.lots === 0) return 0;
     const abs = this.lots > 0 ? this.lots : -this.lots;
-    return divRound(this.basis * 100_000_000n, this.instrument.qtyUnits(abs), 'half_even');
+    return mulDiv(this.basis, UNIT, this.instrument.qtyUnits(abs), 'half_even');
   }
 
   /** The position's current state as a `position` event (built as one literal: this runs once per change). */
-  toEvent(seq: number, ts: number, markUnits: bigint, liquidationUnits: bigint | null): PositionEvent {
+  toEvent(seq: number, ts: number, markUnits: Units, liquidationUnits: Units | null): PositionEvent {
     const ins = this.instrument;
     const abs = this.lots > 0 ? this.lots : -this.lots;
     const upnl = this.unrealizedAt(markUnits);
@@ -109,19 +112,19 @@ export class Position {
       symbol: ins.symbol,
       side: this.lots > 0 ? 'LONG' : this.lots < 0 ? 'SHORT' : 'FLAT',
       quantity: ins.qtyString(abs),
-      entryPrice: this.lots === 0 ? null : formatUnits(this.entryUnits()),
-      markPrice: markUnits === 0n ? null : formatUnits(markUnits),
-      realizedPnl: this.realizedPnl === 0n ? '0' : formatUnits(this.realizedPnl),
-      unrealizedPnl: upnl === 0n ? '0' : formatUnits(upnl),
+      entryPrice: this.lots === 0 ? null : format(this.entryUnits()),
+      markPrice: markUnits === 0 ? null : format(markUnits),
+      realizedPnl: this.realizedPnl === 0 ? '0' : format(this.realizedPnl),
+      unrealizedPnl: upnl === 0 ? '0' : format(upnl),
       leverage: String(this.leverage),
-      margin: formatUnits(this.margin),
-      liquidationPrice: liquidationUnits === null ? null : formatUnits(liquidationUnits),
+      margin: format(this.margin),
+      liquidationPrice: liquidationUnits === null ? null : format(liquidationUnits),
       stopLoss: this.stopLossTicks === 0 ? null : ins.priceString(this.stopLossTicks),
       takeProfit: this.takeProfitTicks === 0 ? null : ins.priceString(this.takeProfitTicks),
       tradeCount: this.tradeCount,
-      volume: formatUnits(this.volume),
-      fees: formatUnits(this.fees),
-      funding: this.funding === 0n ? '0' : formatUnits(this.funding),
+      volume: format(this.volume),
+      fees: format(this.fees),
+      funding: this.funding === 0 ? '0' : format(this.funding),
       status: this.status,
       openedAt: this.openedAt,
       closedAt: this.closedAt,
@@ -129,7 +132,7 @@ export class Position {
     };
   }
 
-  toState(markUnits: bigint, liquidationUnits: bigint | null): PositionState {
+  toState(markUnits: Units, liquidationUnits: Units | null): PositionState {
     const { type: _t, seq: _s, ts: _ts, ...state } = this.toEvent(0, 0, markUnits, liquidationUnits);
     return state;
   }

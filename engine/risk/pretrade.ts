@@ -1,5 +1,6 @@
 import type { RejectReason } from '../enums.js';
 import type { Order } from '../order.js';
+import { add, sub, type Units } from '../units.js';
 import type { RiskCore } from './core.js';
 import { fee, initialMargin } from './money.js';
 import type { Position } from './position.js';
@@ -28,7 +29,7 @@ export function admit(core: RiskCore, order: Order): RejectReason | null {
   if (required > account.available())
     return account.marginEnabled ? 'INSUFFICIENT_MARGIN' : 'INSUFFICIENT_BALANCE';
   order.reserved = required;
-  account.orderMargin += required;
+  account.orderMargin = add(account.orderMargin, required);
   core.touchAccount(account);
   return null;
 }
@@ -91,14 +92,15 @@ export function reservePrice(core: RiskCore, order: Order): number {
  * What an order holds while live: initial margin on its remaining notional at its leverage, plus the
  * taker fee on it (the worst case). Reduce-only orders and a cash account's sells hold the fee only.
  */
-export function reservation(core: RiskCore, order: Order): bigint {
-  if (order.remainingLots === 0 || order.reserveTicks === 0) return 0n;
+export function reservation(core: RiskCore, order: Order): Units {
+  if (order.remainingLots === 0 || order.reserveTicks === 0) return 0;
   const notional = order.instrument.notional(order.reserveTicks, order.remainingLots);
   const f = fee(notional, order.commissionRate);
-  const feePart = f > 0n ? f : 0n;
+  // biome-ignore lint/complexity/useMathMinMax: Units may be a bigint, which Math.max refuses
+  const feePart = f > 0 ? f : 0;
   const account = core.accounts.get(order.accountId)!;
   if (order.reduceOnly || (!account.marginEnabled && order.side === 'SELL')) return feePart;
-  return initialMargin(notional, order.leverage) + feePart;
+  return add(initialMargin(notional, order.leverage), feePart);
 }
 
 export function admitAmend(
@@ -130,7 +132,7 @@ export function admitAmend(
   order.quantityLots = savedQty;
   order.remainingLots = savedRemaining;
   order.reserveTicks = savedReserveTicks;
-  if (required - order.reserved > account.available()) {
+  if (sub(required, order.reserved) > account.available()) {
     return account.marginEnabled ? 'INSUFFICIENT_MARGIN' : 'INSUFFICIENT_BALANCE';
   }
   return null;
@@ -138,10 +140,10 @@ export function admitAmend(
 
 export function reserve(core: RiskCore, order: Order): void {
   if (order.priceTicks > 0) order.reserveTicks = order.priceTicks;
-  const next = order.isLive ? reservation(core, order) : 0n;
+  const next = order.isLive ? reservation(core, order) : 0;
   if (next === order.reserved) return;
   const account = core.accounts.get(order.accountId)!;
-  account.orderMargin += next - order.reserved;
+  account.orderMargin = add(account.orderMargin, sub(next, order.reserved));
   order.reserved = next;
   core.touchAccount(account);
 }

@@ -1,7 +1,7 @@
 import type { Instrument } from '../instrument.js';
-import { formatUnits } from '../numeric.js';
 import type { Order } from '../order.js';
 import type { FillMoney } from '../risk-port.js';
+import { add, format, neg, sub, type Units } from '../units.js';
 import type { Account } from './account.js';
 import type { RiskCore } from './core.js';
 import { fee } from './money.js';
@@ -24,10 +24,10 @@ export function settle(
   const makerPnl = fill(core, maker, lots, priceTicks, notional, makerFee, tradeId);
   const takerPnl = fill(core, taker, lots, priceTicks, notional, takerFee, tradeId);
   if (core.engine.building) {
-    money.makerFee = formatUnits(makerFee);
-    money.takerFee = formatUnits(takerFee);
-    money.makerRealizedPnl = formatUnits(makerPnl);
-    money.takerRealizedPnl = formatUnits(takerPnl);
+    money.makerFee = format(makerFee);
+    money.takerFee = format(takerFee);
+    money.makerRealizedPnl = format(makerPnl);
+    money.takerRealizedPnl = format(takerPnl);
   }
   reserve(core, maker);
   reserve(core, taker);
@@ -39,19 +39,20 @@ export function fill(
   order: Order,
   lots: number,
   priceTicks: number,
-  notional: bigint,
-  f: bigint,
+  notional: Units,
+  f: Units,
   tradeId: number,
-): bigint {
+): Units {
   const account = core.accounts.get(order.accountId)!;
   const ins = order.instrument;
   const position = account.positions.get(ins.id) ?? openPosition(core, account, ins, order.leverage);
-  position.fees += f;
-  position.volume += notional;
+  position.fees = add(position.fees, f);
+  position.volume = add(position.volume, notional);
   position.tradeCount++;
   core.touchPosition(position);
-  core.totalsOf(account.currency).fees += f;
-  if (f !== 0n) core.book(account, 'FEE', -f, order.id, tradeId, position.id);
+  const totals = core.totalsOf(account.currency);
+  totals.fees = add(totals.fees, f);
+  if (f !== 0) core.book(account, 'FEE', neg(f), order.id, tradeId, position.id);
   return moveAndRealize(
     core,
     account,
@@ -91,28 +92,28 @@ export function moveAndRealize(
   priceTicks: number,
   leverage: number,
   booking: Booking,
-): bigint {
+): Units {
   const position = account.positions.get(ins.id) ?? openPosition(core, account, ins, leverage);
   core.touchPosition(position);
   if (position.lots === 0 || position.lots > 0 === sign > 0) {
     const before = position.margin;
     position.open(sign, lots, priceTicks, leverage);
-    account.marginUsed += position.margin - before;
-    return 0n;
+    account.marginUsed = add(account.marginUsed, sub(position.margin, before));
+    return 0;
   }
   const size = position.lots > 0 ? position.lots : -position.lots;
   const closing = Math.min(lots, size);
   const r = position.reduce(closing, priceTicks);
-  account.marginUsed -= r.marginReleased;
-  account.realizedPnl += r.pnl;
-  if (r.pnl !== 0n)
+  account.marginUsed = sub(account.marginUsed, r.marginReleased);
+  account.realizedPnl = add(account.realizedPnl, r.pnl);
+  if (r.pnl !== 0)
     core.book(account, booking.entryType, r.pnl, booking.orderId, booking.tradeId, position.id);
   if (position.lots === 0) retire(core, account, position, booking.closedAs);
   if (lots > closing) {
     // Through zero: the rest opens a new position in the other direction.
     const next = openPosition(core, account, ins, leverage);
     next.open(sign, lots - closing, priceTicks, leverage);
-    account.marginUsed += next.margin;
+    account.marginUsed = add(account.marginUsed, next.margin);
   }
   return r.pnl;
 }
@@ -133,8 +134,8 @@ export function openPosition(core: RiskCore, account: Account, ins: Instrument, 
 
 /** A position back at zero ends for good; any margin left by rounding returns to the account. */
 export function retire(core: RiskCore, account: Account, p: Position, status: 'CLOSED' | 'LIQUIDATED'): void {
-  account.marginUsed -= p.margin;
-  p.margin = 0n;
+  account.marginUsed = sub(account.marginUsed, p.margin);
+  p.margin = 0;
   p.status = status;
   p.closedAt = core.engine.now;
   account.positions.delete(p.instrument.id);

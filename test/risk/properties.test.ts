@@ -16,6 +16,7 @@ import { describe, expect, test } from 'vitest';
 import type { CommandBody } from '../../engine/commands.js';
 import type { AccountEvent, EngineEvent } from '../../engine/events.js';
 import { divRound, parseUnits, UNIT } from '../../engine/numeric.js';
+import { toBig } from '../../engine/units.js';
 import { ofType } from '../engine/harness.js';
 import { riskSetup } from './setup.js';
 
@@ -192,16 +193,20 @@ function run(ops: Op[]): { events: EngineEvent[]; hash: string } {
     let balances = 0n;
     let openCost = 0n;
     for (const a of risk.accounts.values()) {
-      balances += a.balance;
-      for (const p of a.positions.values()) openCost += p.signedBasis;
+      balances += toBig(a.balance);
+      for (const p of a.positions.values()) openCost += toBig(p.signedBasis);
     }
     const t = risk.totalsOf('USD');
-    expect(balances + t.fees + t.fundingDust).toBe(t.deposits - t.withdrawals + openCost);
+    expect(balances + toBig(t.fees) + toBig(t.fundingDust)).toBe(
+      toBig(t.deposits) - toBig(t.withdrawals) + openCost,
+    );
 
     // Nobody with auto-liquidation stays below the liquidation threshold.
     for (const a of risk.accounts.values()) {
-      if (!a.autoLiquidation || a.marginUsed === 0n) continue;
-      expect(a.equity() * UNIT).toBeGreaterThanOrEqual(a.liquidationThreshold * a.marginUsed);
+      if (!a.autoLiquidation || a.marginUsed === 0) continue;
+      expect(toBig(a.equity()) * UNIT).toBeGreaterThanOrEqual(
+        toBig(a.liquidationThreshold) * toBig(a.marginUsed),
+      );
     }
   }
 
@@ -214,7 +219,7 @@ function run(ops: Op[]): { events: EngineEvent[]; hash: string } {
       expect(u(e.balanceAfter)).toBe(balance + u(e.amount));
       balance = u(e.balanceAfter);
     }
-    expect(balance).toBe(a.balance);
+    expect(balance).toBe(toBig(a.balance));
   }
   return { events: h.log, hash: h.engine.stateHash() };
 }
