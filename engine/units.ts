@@ -112,6 +112,9 @@ export function mulDiv(a: Units, b: Units, d: Units, mode: Rounding): Units {
     const absD = d < 0 ? -d : d;
     const p = absA * absB;
     if (p <= MAX) return roundQuotient(negative, p, absD, 0, mode);
+    // A divisor that is a multiple of the smaller factor (a basis * 1e8 / a quantity of whole 1e8 lots)
+    // cancels it: the same rational number, so the same rounding.
+    if (absD % absB === 0) return roundQuotient(negative, absA, absD / absB, 0, mode);
     const hi = Math.floor(absA / absD);
     const lo = absA - hi * absD;
     const whole = hi * absB;
