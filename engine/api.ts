@@ -53,6 +53,11 @@ export interface EngineApi {
   instrument(symbol: string): InstrumentSpec | undefined;
   instruments(): InstrumentSpec[];
   account(accountId: number): AccountState | undefined;
+  /**
+   * The user owning an account, or undefined: the gateway's access check on every request, which must not
+   * pay for building and formatting a whole AccountState.
+   */
+  accountOwner(accountId: number): number | undefined;
   accountsOfUser(userId: number): AccountState[];
   /** A live order (PENDING_TRIGGER, NEW, PARTIALLY_FILLED); final orders live in the database. */
   order(orderId: number): OrderState | undefined;

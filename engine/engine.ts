@@ -250,6 +250,10 @@ export class Engine implements EngineApi, MatchSink {
     )?.accountState?.(accountId);
   }
 
+  accountOwner(accountId: number): number | undefined {
+    return this.risk?.accounts.get(accountId)?.userId;
+  }
+
   accountsOfUser(userId: number): AccountState[] {
     return (
       (this.risk as unknown as { accountsOfUser?(id: number): AccountState[] } | null)?.accountsOfUser?.(

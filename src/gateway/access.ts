@@ -150,6 +150,6 @@ export class Access {
   private allowed(s: Session, accountId: number): boolean {
     const k = s.key!;
     if (k.accountIds.length > 0) return k.accountIds.includes(accountId);
-    return this.engine.account(accountId)?.userId === s.userId;
+    return this.engine.accountOwner(accountId) === s.userId;
   }
 }
