@@ -305,7 +305,10 @@ async function runMode(
       autoLiquidation: false,
     });
     const accountId = (a.events.find((e) => e.type === 'account') as { accountId: number }).accountId;
-    await op.command({ type: 'deposit', accountId, amount: '100000000' });
+    // 10 million: ample for orders of 10 USD each, and, like almost every real account, below 2^53 units
+    // (about 90 million), where amounts are plain numbers; 100 million (until 2026-11-25) took the exact
+    // bigint path on every amount of every order (engine/units.ts).
+    await op.command({ type: 'deposit', accountId, amount: '10000000' });
     const k = await op.createApiKey(userId, [], 'bench');
     creds.push({ apiKey: k.apiKey, secret: k.secret });
   }
