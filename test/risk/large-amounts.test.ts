@@ -15,7 +15,7 @@ import { describe, expect, test } from 'vitest';
 import type { CommandBody } from '../../engine/commands.js';
 import type { EngineEvent } from '../../engine/events.js';
 import { type Harness, ofType } from '../engine/harness.js';
-import { lastAccount, lastPosition, ledgerOf, riskSetup } from './setup.js';
+import { lastAccount, lastPosition, ledgerOf, openInsuranceFund, riskSetup } from './setup.js';
 
 /** 2^53 - 1 units: the largest amount a JavaScript number holds exactly (90,071,992.54740991). */
 const MAX_SAFE_UNITS = 9_007_199_254_740_991n;
@@ -438,16 +438,7 @@ describe('reducing, revaluing and funding a position beyond 2^53 units', () => {
     expect(lastAccount(h, 4)).toMatchObject({ equity: '617096915342.000025' });
 
     // An insurance fund (account 5) to take the funding dust, then funding at +0.00012347: longs pay.
-    h.run({
-      type: 'open_account',
-      userId: 1,
-      currency: 'USD',
-      maxLeverage: '1',
-      marginEnabled: true,
-      autoLiquidation: false,
-      insuranceFund: true,
-    } as CommandBody);
-    h.run({ type: 'deposit', accountId: 5, amount: '1000' });
+    expect(openInsuranceFund(h, '1000')).toBe(5);
     // notional at mark * 0.00012347:
     //   1 pays     230,771,302,131.81555 * r = 28,493,332.6742152659585 -> up   -> -28,493,332.67421527
     //   2 receives 314,159,261,858.40735 * r = 38,789,244.0616575555045 -> down -> +38,789,244.06165755

@@ -18,7 +18,7 @@ import type { AccountEvent, EngineEvent } from '../../engine/events.js';
 import { divRound, parseUnits, UNIT } from '../../engine/numeric.js';
 import { toBig } from '../../engine/units.js';
 import { ofType } from '../engine/harness.js';
-import { riskSetup } from './setup.js';
+import { openInsuranceFund, riskSetup } from './setup.js';
 
 const TRADERS = 8;
 const FUND = TRADERS + 1;
@@ -98,16 +98,7 @@ const u = (s: string): bigint => parseUnits(s, true)!;
 
 function run(ops: Op[]): { events: EngineEvent[]; hash: string } {
   const h = riskSetup(Array.from({ length: TRADERS }, () => '3000'));
-  h.run({
-    type: 'open_account',
-    userId: 1,
-    currency: 'USD',
-    maxLeverage: '1',
-    marginEnabled: true,
-    autoLiquidation: false,
-    insuranceFund: true,
-  } as CommandBody);
-  h.run({ type: 'deposit', accountId: FUND, amount: '1000000' });
+  expect(openInsuranceFund(h, '1000000')).toBe(FUND);
   let mark = 20000; // in ticks of 0.5: price = mark / 2
   h.run({ type: 'mark_price', symbol: 'BTC-PERP', price: String(mark / 2) });
   const live: number[] = [];

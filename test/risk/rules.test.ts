@@ -5,7 +5,7 @@
 import { describe, expect, test } from 'vitest';
 import type { CommandBody } from '../../engine/commands.js';
 import { ofType } from '../engine/harness.js';
-import { lastAccount, lastPosition, ledgerOf, riskSetup } from './setup.js';
+import { lastAccount, lastPosition, ledgerOf, openInsuranceFund, riskSetup } from './setup.js';
 
 const rejection = (events: ReturnType<ReturnType<typeof riskSetup>['run']>) =>
   ofType(events, 'order')[0]?.rejectionReason ?? ofType(events, 'rejected')[0]?.reason;
@@ -197,16 +197,7 @@ describe('mark price, margin calls and liquidation', () => {
 
   test('what the book cannot absorb goes to the insurance fund at the mark; it also covers a negative balance', () => {
     const h = riskSetup(['1000', '100000']);
-    h.run({
-      type: 'open_account',
-      userId: 1,
-      currency: 'USD',
-      maxLeverage: '1',
-      marginEnabled: true,
-      autoLiquidation: false,
-      insuranceFund: true,
-    } as CommandBody);
-    h.run({ type: 'deposit', accountId: 3, amount: '50000' });
+    expect(openInsuranceFund(h, '50000')).toBe(3);
     h.limit(2, 'SELL', '10000', '1', { leverage: '20' });
     h.limit(1, 'BUY', '10000', '1', { leverage: '20' }); // balance 990, margin 500
     // the mark crashes to 8000 with an empty bid side: the fund takes the long at 8000

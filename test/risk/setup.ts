@@ -24,6 +24,22 @@ export function riskSetup(deposits: string[], extra: Partial<Record<string, unkn
   return h;
 }
 
+/** Opens user 1's USD insurance fund account and funds it with `amount`; returns its account id. */
+export function openInsuranceFund(h: Harness, amount: string): number {
+  const events = h.run({
+    type: 'open_account',
+    userId: 1,
+    currency: 'USD',
+    maxLeverage: '1',
+    marginEnabled: true,
+    autoLiquidation: false,
+    insuranceFund: true,
+  } as CommandBody);
+  const id = ofType(events, 'account')[0].accountId;
+  h.run({ type: 'deposit', accountId: id, amount });
+  return id;
+}
+
 export const lastAccount = (h: Harness, id: number): AccountEvent =>
   ofType(h.log, 'account')
     .filter((a) => a.accountId === id)
