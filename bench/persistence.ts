@@ -22,11 +22,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { type DatabasePool, sql } from 'slonik';
-import type { Command, CommandBody } from '../engine/commands.js';
-import type { EngineEvent } from '../engine/events.js';
-import { Engine } from '../engine/index.js';
 import { bulkInsert, type ColumnSet } from '../persistence/columns.js';
 import { createDatabasePool } from '../persistence/db.js';
 import { migrate } from '../persistence/migrate.js';
@@ -36,12 +32,10 @@ import { createBullOutputBatcher } from '../src/pipeline/batcher.js';
 import type { Batch } from '../src/pipeline/types.js';
 import { WORKER_NODE_FLAGS } from '../src/runtime.js';
 import { Flags } from './lib/args.js';
+import { dropDatabase, Load, sibling } from './lib/fill-rounds.js';
 import type { Plot } from './lib/plot.js';
 import { status } from './lib/progress.js';
 import { resultsDir } from './lib/results.js';
-
-const SYMBOL = 'PBENCH-PERP';
-const TICK = 0.5;
 
 interface Options {
   seconds: number;
@@ -81,128 +75,6 @@ function parse(args: string[]): Options {
   };
   f.done();
   return o;
-}
-
-/** A database of the bench's own on the configured server. */
-function sibling(databaseUrl: string, name: string): string {
-  const u = new URL(databaseUrl);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
-async function dropDatabase(databaseUrl: string, name: string): Promise<void> {
-  const client = new pg.Client({ connectionString: sibling(databaseUrl, 'postgres') });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
-  } finally {
-    await client.end();
-  }
-}
-
-/** Drives the engine: set-up commands, then rounds of resting makers swept by one taker. */
-class Load {
-  readonly engine = new Engine();
-  seq = 0;
-  fills = 0;
-  private round = 0;
-  private mid = 100_000; // ticks of 0.5: 50,000
-
-  constructor(
-    private readonly accounts: number,
-    private readonly makers: number,
-    private readonly emit: (cmd: Command, events: EngineEvent[]) => void,
-  ) {}
-
-  private apply(body: CommandBody, ts: number): EngineEvent[] {
-    this.seq++;
-    const cmd = { ...body, seq: this.seq, ts } as Command;
-    const out: EngineEvent[] = [];
-    this.engine.apply(cmd, out);
-    for (const e of out) if (e.type === 'trade') this.fills++;
-    this.emit(cmd, out);
-    return out;
-  }
-
-  setup(ts: number): void {
-    this.apply(
-      {
-        type: 'create_instrument',
-        symbol: SYMBOL,
-        kind: 'PERPETUAL',
-        baseCurrency: 'PB',
-        quoteCurrency: 'USD',
-        tickSize: String(TICK),
-        lotSize: '0.001',
-        minQuantity: '0.001',
-        maxQuantity: '1000',
-        maxLeverage: '100',
-        makerFeeRate: '0.0002',
-        takerFeeRate: '0.0005',
-        fundingIntervalSeconds: 28_800,
-      },
-      ts,
-    );
-    for (let i = 1; i <= this.accounts; i++) {
-      this.apply({ type: 'create_user', name: `bench-${i}`, email: null }, ts);
-      this.apply(
-        {
-          type: 'open_account',
-          userId: i,
-          currency: 'USD',
-          maxLeverage: '20',
-          marginEnabled: true,
-          autoLiquidation: true,
-        },
-        ts,
-      );
-      this.apply({ type: 'deposit', accountId: i, amount: '10000000' }, ts);
-    }
-    this.apply({ type: 'mark_price', symbol: SYMBOL, price: String(this.mid * TICK) }, ts);
-  }
-
-  /** One round: `makers` resting orders at one price, swept by one taker: `makers` fills. */
-  step(ts: number): void {
-    const r = this.round++;
-    const makerSide = r % 2 === 0 ? 'SELL' : 'BUY';
-    const takerSide = makerSide === 'SELL' ? 'BUY' : 'SELL';
-    // A slow random walk of the price, so positions realize profits and losses.
-    this.mid += ((r * 7919) % 5) - 2;
-    const price = String((this.mid + (makerSide === 'SELL' ? 1 : -1)) * TICK);
-    const base = (r * (this.makers + 1)) % this.accounts;
-    let total = 0;
-    for (let m = 0; m < this.makers; m++) {
-      const lots = 1 + ((r + m) % 5);
-      total += lots;
-      this.apply(
-        {
-          type: 'place_order',
-          accountId: 1 + ((base + m) % this.accounts),
-          symbol: SYMBOL,
-          side: makerSide,
-          orderType: 'LIMIT',
-          timeInForce: 'GTC',
-          quantity: (lots / 1000).toFixed(3),
-          price,
-        },
-        ts,
-      );
-    }
-    this.apply(
-      {
-        type: 'place_order',
-        accountId: 1 + ((base + this.makers) % this.accounts),
-        symbol: SYMBOL,
-        side: takerSide,
-        orderType: 'LIMIT',
-        timeInForce: 'IOC',
-        quantity: (total / 1000).toFixed(3),
-        price,
-      },
-      ts,
-    );
-    if (r % 500 === 0) this.apply({ type: 'mark_price', symbol: SYMBOL, price: String(this.mid * TICK) }, ts);
-  }
 }
 
 /** Monotone (seq -> wall time, fills) marks taken as the load runs, to turn a watermark into lag and fills. */
