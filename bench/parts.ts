@@ -63,6 +63,13 @@ export const PARTS: readonly PartInfo[] = [
     suiteTimeoutSec: 240,
   },
   {
+    name: 'statements',
+    file: 'statements.js',
+    what: "PostgreSQL alone on the persistence pipeline's statements: time per fill, and per table",
+    suiteArgs: [],
+    suiteTimeoutSec: 120,
+  },
+  {
     name: 'recovery',
     file: 'recovery.js',
     what: 'recovery time vs journal length',
