@@ -1,7 +1,9 @@
 /**
  * `npm run bench -- risk`: the mixed flow across 10,000 funded margin accounts, with the risk core on
  * (pre-trade margin checks, fees, positions, ledger) against the same engine with it off, repeats
- * interleaved in one process. Accounts are created, opened and funded before timing.
+ * interleaved in one process. Accounts are created, opened and funded before timing, and the instrument has a
+ * mark price (the flow's mid), so positions carry unrealized PnL and every margin computation does its full
+ * work (until 2026-11-25 there was none, which skipped the unrealized-PnL arithmetic: ~12% flattering).
  *
  * Both engines replay the same orders; a dry run of each checks the final book against the reference, so
  * a risk core that refused orders (and so did less work) shows up as a mismatch and in `rejects`.
@@ -123,7 +125,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const on = spreads.on;
   const dryOn = prepared.on.dry;
   return {
-    workload: `${describeFlow(params)}; each account opened with max leverage ${leverage}, margin enabled, funded with ${deposit} USD before timing`,
+    workload: `${describeFlow(params)}; each account opened with max leverage ${leverage}, margin enabled, funded with ${deposit} USD before timing; mark price 100.00 (the mid)`,
     riskOffOpsPerSec: Math.round(off.median),
     riskOnOpsPerSec: Math.round(on.median),
     riskOnOverOff: round1((on.median / off.median) * 100) / 100,

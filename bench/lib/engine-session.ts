@@ -56,6 +56,11 @@ export function openSession(opts: SessionOptions): Session {
     throw new Error(`engine refused the benchmark instrument: ${JSON.stringify(created)}`);
   }
   const accountIds: number[] = [];
+  if (opts.risk) {
+    // A mark price at the flow's mid, as a live venue always has: positions then carry unrealized PnL, and
+    // every equity, available-margin and liquidation-price computation does its full work.
+    apply({ type: 'mark_price', symbol: BENCH_SYMBOL, price: '100' });
+  }
   if (!opts.risk) {
     for (let i = 0; i < opts.accounts; i++) accountIds.push(i + 1);
     return { engine, accountIds, firstSeq: seq + 1, out };
