@@ -13,7 +13,7 @@ import {
   parseUnits,
   parseUnitsNumber,
 } from './numeric.js';
-import { divRound, format, fromBig, mul, type Units } from './units.js';
+import { divRound, format, fromBig, mul, parseAmount, type Units } from './units.js';
 
 /** The leverage cap of the whole exchange (design: "the 100x cap"). */
 export const MAX_LEVERAGE = 100;
@@ -77,8 +77,8 @@ export class Instrument {
     this.minLots = minLots;
     this.maxLots = maxLots;
     this.maxLeverage = Number(spec.maxLeverage);
-    this.makerFeeRate = fromBig(parseUnits(spec.makerFeeRate, true)!);
-    this.takerFeeRate = fromBig(parseUnits(spec.takerFeeRate, true)!);
+    this.makerFeeRate = parseAmount(spec.makerFeeRate, true)!;
+    this.takerFeeRate = parseAmount(spec.takerFeeRate, true)!;
     this.tickLotUnits = (tick * lot) / 100_000_000n;
     this.tickLotUnitsN = Number(this.tickLotUnits);
     this.tickU = fromBig(tick);

@@ -17,11 +17,16 @@ import {
   divRound as divRoundBig,
   formatUnits as formatBig,
   formatUnitsNumber,
+  parseUnits,
   type Rounding,
+  UNIT as UNIT_BIG,
 } from './numeric.js';
 
 /** An exact count of 1e-8 units: a safe-integer number, or a bigint beyond 2^53 - 1 in magnitude. */
 export type Units = number | bigint;
+
+/** One (a whole currency unit, or a rate or ratio of 1) in units: numeric.ts's UNIT as a number. */
+export const ONE = 100_000_000;
 
 const MAX = Number.MAX_SAFE_INTEGER;
 const MAX_BIG = BigInt(MAX);
@@ -33,6 +38,12 @@ export function fromBig(v: bigint): Units {
 
 export function toBig(v: Units): bigint {
   return typeof v === 'number' ? BigInt(v) : v;
+}
+
+/** numeric.ts's parseUnits, as canonical Units (undefined for anything that is not a canonical decimal). */
+export function parseAmount(value: unknown, allowNegative = false): Units | undefined {
+  const parsed = parseUnits(value, allowNegative);
+  return parsed === undefined ? undefined : fromBig(parsed);
 }
 
 export function add(a: Units, b: Units): Units {
@@ -69,7 +80,7 @@ export function min(a: Units, b: Units): Units {
 }
 
 /**
- * Whether `n / d < t / 100_000_000` (a ratio below a threshold given in units), exactly, for d > 0 and
+ * Whether `n / d < t / ONE` (a ratio below a threshold given in units), exactly, for d > 0 and
  * t > 0. The products n * 1e8 and t * d usually pass 2^53, so they are compared as doubles first: each is
  * one correctly rounded multiplication, and rounding never reverses an order, so when the rounded products
  * differ they order the exact ones; only equal rounded products are redone in bigint.
@@ -77,11 +88,11 @@ export function min(a: Units, b: Units): Units {
 export function ratioBelow(n: Units, d: Units, t: Units): boolean {
   if (n <= 0) return true;
   if (typeof n === 'number' && typeof d === 'number' && typeof t === 'number') {
-    const l = n * 100_000_000;
+    const l = n * ONE;
     const r = t * d;
     if (l !== r) return l < r;
   }
-  return toBig(n) * 100_000_000n < toBig(t) * toBig(d);
+  return toBig(n) * UNIT_BIG < toBig(t) * toBig(d);
 }
 
 /** `n / d` rounded by `mode` (numeric.ts's rules: 'down' toward zero, 'up' away from zero). */

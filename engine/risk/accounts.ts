@@ -12,8 +12,8 @@ import type {
 } from '../commands.js';
 import { ACCOUNT_STATUSES } from '../enums.js';
 import { isCurrency } from '../instrument.js';
-import { fitsNumeric, parseUnits } from '../numeric.js';
-import { add, fromBig, neg, toBig } from '../units.js';
+import { fitsNumeric } from '../numeric.js';
+import { add, neg, parseAmount, toBig } from '../units.js';
 import { isPositiveId, parseLeverage } from '../validate.js';
 import { Account } from './account.js';
 import type { RiskCore } from './core.js';
@@ -31,8 +31,10 @@ export function openAccount(core: RiskCore, cmd: OpenAccount & Command): void {
   }
   const leverage = parseLeverage(cmd.maxLeverage);
   if (leverage === 0) return core.refuse(cmd, 'INVALID_LEVERAGE');
-  const call = thresholdOf(cmd.marginCallThreshold, DEFAULT_MARGIN_CALL);
-  const liq = thresholdOf(cmd.liquidationThreshold, DEFAULT_LIQUIDATION);
+  const call =
+    cmd.marginCallThreshold === undefined ? DEFAULT_MARGIN_CALL : parseAmount(cmd.marginCallThreshold);
+  const liq =
+    cmd.liquidationThreshold === undefined ? DEFAULT_LIQUIDATION : parseAmount(cmd.liquidationThreshold);
   // Thresholds are ratios of equity to margin used: 0 < liquidation < margin call.
   if (call === undefined || liq === undefined || liq <= 0 || call <= liq)
     return core.refuse(cmd, 'INVALID_AMOUNT');
@@ -58,12 +60,6 @@ export function openAccount(core: RiskCore, cmd: OpenAccount & Command): void {
   core.touchAccount(account);
 }
 
-function thresholdOf(value: string | undefined, fallback: number) {
-  if (value === undefined) return fallback;
-  const parsed = parseUnits(value);
-  return parsed === undefined ? undefined : fromBig(parsed);
-}
-
 /** Looks up the account a command names; refuses the command when it is missing. */
 export function accountFor(core: RiskCore, cmd: Command & { accountId: number }): Account | undefined {
   const account = isPositiveId(cmd.accountId) ? core.accounts.get(cmd.accountId) : undefined;
@@ -74,12 +70,11 @@ export function accountFor(core: RiskCore, cmd: Command & { accountId: number })
 export function deposit(core: RiskCore, cmd: Deposit & Command): void {
   const account = accountFor(core, cmd);
   if (account === undefined) return;
-  const parsed = parseUnits(cmd.amount);
-  if (parsed === undefined || parsed <= 0n || !fitsNumeric(toBig(account.balance) + parsed)) {
+  const amount = parseAmount(cmd.amount);
+  if (amount === undefined || amount <= 0 || !fitsNumeric(toBig(add(account.balance, amount)))) {
     return core.refuse(cmd, 'INVALID_AMOUNT');
   }
   if (account.status === 'CLOSED') return core.refuse(cmd, 'ACCOUNT_NOT_ACTIVE');
-  const amount = fromBig(parsed);
   const totals = core.totalsOf(account.currency);
   totals.deposits = add(totals.deposits, amount);
   core.book(account, 'DEPOSIT', amount, null, null, null);
@@ -88,9 +83,8 @@ export function deposit(core: RiskCore, cmd: Deposit & Command): void {
 export function withdraw(core: RiskCore, cmd: Withdraw & Command): void {
   const account = accountFor(core, cmd);
   if (account === undefined) return;
-  const parsed = parseUnits(cmd.amount);
-  if (parsed === undefined || parsed <= 0n) return core.refuse(cmd, 'INVALID_AMOUNT');
-  const amount = fromBig(parsed);
+  const amount = parseAmount(cmd.amount);
+  if (amount === undefined || amount <= 0) return core.refuse(cmd, 'INVALID_AMOUNT');
   if (amount > account.available()) return core.refuse(cmd, 'WITHDRAWAL_EXCEEDS_AVAILABLE');
   const totals = core.totalsOf(account.currency);
   totals.withdrawals = add(totals.withdrawals, amount);

@@ -1,14 +1,12 @@
 import type { Market } from '../engine.js';
 import type { Order } from '../order.js';
-import { add, format, mulDiv, neg, ratioBelow, sub, type Units } from '../units.js';
+import { add, format, mulDiv, neg, ONE, ratioBelow, sub, type Units } from '../units.js';
 import type { Account } from './account.js';
 import type { RiskCore } from './core.js';
 import { close } from './marks.js';
 import { ratio } from './money.js';
 import type { Position } from './position.js';
 import { moveAndRealize } from './settlement.js';
-
-const UNIT = 100_000_000;
 
 export function endCommand(core: RiskCore): void {
   // A liquidation's fills change the makers' accounts, which may have been checked already in this pass:
@@ -129,7 +127,7 @@ export function liquidationPrice(core: RiskCore, p: Position): Units | null {
   const account = core.accounts.get(p.accountId)!;
   if (account.marginUsed === 0) return null;
   const others = sub(account.unrealizedPnl(), p.unrealizedAt(p.instrument.markUnits));
-  const floor = mulDiv(account.marginUsed, account.liquidationThreshold, UNIT, 'down');
+  const floor = mulDiv(account.marginUsed, account.liquidationThreshold, ONE, 'down');
   const abs = p.lots > 0 ? p.lots : -p.lots;
   const qty = p.instrument.qtyUnits(abs);
   // long: balance + others + P*q - basis = floor  =>  P = (floor - balance - others + basis) / q
@@ -139,5 +137,5 @@ export function liquidationPrice(core: RiskCore, p: Position): Units | null {
       ? add(sub(sub(floor, account.balance), others), p.basis)
       : sub(add(add(account.balance, others), p.basis), floor);
   if (numerator <= 0) return null;
-  return mulDiv(numerator, UNIT, qty, p.lots > 0 ? 'up' : 'down');
+  return mulDiv(numerator, ONE, qty, p.lots > 0 ? 'up' : 'down');
 }

@@ -4,15 +4,12 @@
 import type { Command, Funding, MarkPrice, SetPositionTpSl } from '../commands.js';
 import type { Market } from '../engine.js';
 import type { RejectReason } from '../enums.js';
-import { parseUnits } from '../numeric.js';
 import type { Order } from '../order.js';
-import { add, format, fromBig, mulDiv, neg, sub, type Units } from '../units.js';
+import { add, format, mulDiv, neg, ONE, parseAmount, sub, type Units } from '../units.js';
 import { accountFor } from './accounts.js';
 import type { RiskCore } from './core.js';
 import { funding } from './money.js';
 import type { Position } from './position.js';
-
-const UNIT = 100_000_000;
 
 export function marketFor(core: RiskCore, cmd: Command & { symbol: string }): Market | undefined {
   const market = typeof cmd.symbol === 'string' ? core.engine.markets.get(cmd.symbol) : undefined;
@@ -23,9 +20,8 @@ export function marketFor(core: RiskCore, cmd: Command & { symbol: string }): Ma
 export function markPrice(core: RiskCore, cmd: MarkPrice & Command): void {
   const market = marketFor(core, cmd);
   if (market === undefined) return;
-  const parsed = parseUnits(cmd.price);
-  if (parsed === undefined || parsed <= 0n) return core.refuse(cmd, 'INVALID_PRICE');
-  const price = fromBig(parsed);
+  const price = parseAmount(cmd.price);
+  if (price === undefined || price <= 0) return core.refuse(cmd, 'INVALID_PRICE');
   const ins = market.instrument;
   ins.markUnits = price;
   core.engine.emit({
@@ -91,9 +87,8 @@ export function applyFunding(core: RiskCore, cmd: Funding & Command): void {
   if (market === undefined) return;
   const ins = market.instrument;
   if (ins.kind !== 'PERPETUAL') return core.refuse(cmd, 'NOT_PERPETUAL');
-  const parsedRate = parseUnits(cmd.rate, true);
-  if (parsedRate === undefined) return core.refuse(cmd, 'INVALID_AMOUNT');
-  const rate = fromBig(parsedRate);
+  const rate = parseAmount(cmd.rate, true);
+  if (rate === undefined) return core.refuse(cmd, 'INVALID_AMOUNT');
   const mark =
     ins.markUnits !== 0 ? ins.markUnits : ins.lastTradeTicks > 0 ? ins.priceUnits(ins.lastTradeTicks) : 0;
   if (mark === 0) return core.refuse(cmd, 'NO_MARK_PRICE');
@@ -108,7 +103,7 @@ export function applyFunding(core: RiskCore, cmd: Funding & Command): void {
   let net: Units = 0;
   for (const p of core.sortedOpen(ins.id)) {
     const abs = p.lots > 0 ? p.lots : -p.lots;
-    const notional = mulDiv(mark, ins.qtyUnits(abs), UNIT, 'down');
+    const notional = mulDiv(mark, ins.qtyUnits(abs), ONE, 'down');
     const amount = funding(notional, rate, p.lots > 0);
     if (amount === 0) continue;
     net = add(net, amount);

@@ -16,15 +16,12 @@
  * | funding received              | down; the difference (dust) goes to the insurance fund   | receivers never get more than paid   |
  * | margin ratio, prices shown    | half-even (reporting only, never booked)                 |                                      |
  */
-import { divRound, mulDiv, neg, type Units } from '../units.js';
+import { divRound, mulDiv, neg, ONE, type Units } from '../units.js';
 
-/** One unit of a rate or ratio: rates and thresholds are amounts of 1e-8 too. */
-const UNIT = 100_000_000;
-
-/** Fee on a notional at a rate (rate in units, so divide by UNIT). Negative for a rebate. */
+/** Fee on a notional at a rate (rate in units, so divide by ONE). Negative for a rebate. */
 export function fee(notional: Units, rate: Units): Units {
   // Notionals are never negative: the sign is the rate's.
-  return mulDiv(notional, rate, UNIT, rate >= 0 ? 'up' : 'down');
+  return mulDiv(notional, rate, ONE, rate >= 0 ? 'up' : 'down');
 }
 
 /** Initial margin of a notional at a whole-number leverage. */
@@ -46,10 +43,10 @@ export function shareEven(amount: Units, part: number, whole: number): Units {
 export function funding(notionalAtMark: Units, rate: Units, long: boolean): Units {
   // Longs pay when the rate is positive: the position's flow is -rate * notional for a long, + for a short.
   const flowRate = long ? neg(rate) : rate;
-  return mulDiv(notionalAtMark, flowRate, UNIT, flowRate < 0 ? 'up' : 'down');
+  return mulDiv(notionalAtMark, flowRate, ONE, flowRate < 0 ? 'up' : 'down');
 }
 
 /** A ratio of two amounts as units (equity / margin), rounded half-even; for reporting and thresholds. */
 export function ratio(numerator: Units, denominator: Units): Units {
-  return mulDiv(numerator, UNIT, denominator, 'half_even');
+  return mulDiv(numerator, ONE, denominator, 'half_even');
 }

@@ -9,10 +9,8 @@
 import type { PositionStatus } from '../enums.js';
 import type { PositionEvent, PositionState } from '../events.js';
 import type { Instrument } from '../instrument.js';
-import { add, format, mulDiv, neg, sub, type Units } from '../units.js';
+import { add, format, mulDiv, neg, ONE, sub, type Units } from '../units.js';
 import { initialMargin, shareDown, shareEven } from './money.js';
-
-const UNIT = 100_000_000;
 
 export class Position {
   readonly id: number;
@@ -58,7 +56,7 @@ export class Position {
     if (this.lots === 0 || priceUnits === 0) return 0;
     const abs = this.lots > 0 ? this.lots : -this.lots;
     // The value at the price, truncated to the 1e-8 (a mark need not sit on the tick grid).
-    const value = mulDiv(priceUnits, this.instrument.qtyUnits(abs), UNIT, 'down');
+    const value = mulDiv(priceUnits, this.instrument.qtyUnits(abs), ONE, 'down');
     return this.lots > 0 ? sub(value, this.basis) : sub(this.basis, value);
   }
 
@@ -95,7 +93,7 @@ export class Position {
   entryUnits(): Units {
     if (this.lots === 0) return 0;
     const abs = this.lots > 0 ? this.lots : -this.lots;
-    return mulDiv(this.basis, UNIT, this.instrument.qtyUnits(abs), 'half_even');
+    return mulDiv(this.basis, ONE, this.instrument.qtyUnits(abs), 'half_even');
   }
 
   /** The position's current state as a `position` event (built as one literal: this runs once per change). */
