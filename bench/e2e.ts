@@ -33,6 +33,7 @@ import { silentLogger } from '../src/log.js';
 import { authParams } from '../src/protocol/sign.js';
 import { ExchangeServer } from '../src/server.js';
 import { Flags } from './lib/args.js';
+import { benchPerpetual } from './lib/perpetual.js';
 
 const SYMBOL = 'BENCH-PERP';
 const MID_TICKS = 20_000; // tick 0.5 -> mid price 10000
@@ -272,21 +273,7 @@ async function runMode(
   const server = new ExchangeServer({ config, log: silentLogger });
   await server.start();
   const op = server.operator;
-  await op.command({
-    type: 'create_instrument',
-    symbol: SYMBOL,
-    kind: 'PERPETUAL',
-    baseCurrency: 'BTC',
-    quoteCurrency: 'USD',
-    tickSize: '0.5',
-    lotSize: '0.001',
-    minQuantity: '0.001',
-    maxQuantity: '1000',
-    maxLeverage: '100',
-    makerFeeRate: '0.0002',
-    takerFeeRate: '0.0005',
-    fundingIntervalSeconds: 28800,
-  });
+  await op.command({ ...benchPerpetual(SYMBOL, 'BTC') });
   const creds: Cred[] = [];
   for (let i = 0; i < connections; i++) {
     const u = await op.command({ type: 'create_user', name: `bench-${i}`, email: null });

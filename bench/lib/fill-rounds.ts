@@ -8,8 +8,10 @@ import pg from 'pg';
 import type { Command, CommandBody } from '../../engine/commands.js';
 import type { EngineEvent } from '../../engine/events.js';
 import { Engine } from '../../engine/index.js';
+import { benchPerpetual } from './perpetual.js';
 
 export const SYMBOL = 'PBENCH-PERP';
+/** benchPerpetual's tick, for the prices of the rounds. */
 const TICK = 0.5;
 
 /** A database of the bench's own on the configured server. */
@@ -54,24 +56,7 @@ export class Load {
   }
 
   setup(ts: number): void {
-    this.apply(
-      {
-        type: 'create_instrument',
-        symbol: SYMBOL,
-        kind: 'PERPETUAL',
-        baseCurrency: 'PB',
-        quoteCurrency: 'USD',
-        tickSize: String(TICK),
-        lotSize: '0.001',
-        minQuantity: '0.001',
-        maxQuantity: '1000',
-        maxLeverage: '100',
-        makerFeeRate: '0.0002',
-        takerFeeRate: '0.0005',
-        fundingIntervalSeconds: 28_800,
-      },
-      ts,
-    );
+    this.apply(benchPerpetual(SYMBOL, 'PB'), ts);
     for (let i = 1; i <= this.accounts; i++) {
       this.apply({ type: 'create_user', name: `bench-${i}`, email: null }, ts);
       this.apply(
