@@ -319,8 +319,7 @@ export class ByteReader {
     if (t % 2 === 1) return BigInt(this.str());
     // Amounts repeat (fee rates, reservations of same-sized orders): reuse the last BigInt made.
     if (t === this.lastBigTag) return this.lastBig;
-    const z = t / 2;
-    const v = BigInt(z % 2 === 0 ? z / 2 : -(z + 1) / 2);
+    const v = BigInt(smallOf(t));
     this.lastBigTag = t;
     this.lastBig = v;
     return v;
@@ -331,8 +330,7 @@ export class ByteReader {
     const t = this.u();
     if (t === 0) return 0;
     if (t % 2 === 1) return fromBig(BigInt(this.str()));
-    const z = t / 2;
-    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+    return smallOf(t);
   }
 
   /**
@@ -401,4 +399,10 @@ export class ByteReader {
     if (s === undefined) throw new Error(`snapshot: unknown symbol ${k - 2}`);
     return s;
   }
+}
+
+/** The value of an amount's even tag (big/bigAt): a zigzag varint, doubled. */
+function smallOf(tag: number): number {
+  const z = tag / 2;
+  return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
 }
