@@ -3,7 +3,7 @@
  * not share the server's thread), orders acked per second and ack latency (p50, p99, p99.9, max; HDR
  * histogram, measured by the client from send to ack) in durable and fast commit mode.
  *
- *   npm run bench -- e2e [--seconds 5] [--warmup 1] [--modes durable,fast] [--workers 1]
+ *   npm run bench -- e2e [--seconds 5] [--warmup 1] [--modes durable,fast|none] [--workers 1]
  *                        [--fast-connections 64] [--fast-window 32] [--durable-connections 32] [--durable-window 4]
  *                        [--batcher bullmq|memory] [--risk on|off] [--latency-rate 20000|0]
  *   node dist/bench/e2e.js [same flags]
@@ -396,7 +396,11 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const f = new Flags(args);
   const seconds = f.num('seconds', 5);
   const warmup = f.num('warmup', 1);
-  const modes = f.str('modes', 'durable,fast').split(',') as ('durable' | 'fast')[];
+  // `--modes none`: only the open-loop run (with --latency-rate).
+  const modes = f
+    .str('modes', 'durable,fast')
+    .split(',')
+    .filter((m) => m !== 'none') as ('durable' | 'fast')[];
   const workers = f.int('workers', 1, 1);
   const batcher = f.str('batcher', 'bullmq') as 'bullmq' | 'memory';
   const fastConnections = f.int('fast-connections', 64, 1);
