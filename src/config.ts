@@ -40,6 +40,8 @@ export interface Config {
   privateBufferSize: number;
   finalOrdersRemembered: number;
   recentFillsRemembered: number;
+  /** ms after its user's last connection closed that an account's gateway view is dropped (0: never). */
+  accountViewIdleMs: number;
   tickerIntervalMs: number;
   shutdownTimeoutMs: number;
   keyStore: 'postgres' | 'memory';
@@ -306,6 +308,15 @@ export const SETTINGS: readonly Setting[] = [
     def: '1000',
     min: 1,
     help: 'fills kept per account for recent_fills',
+  },
+  {
+    key: 'accountViewIdleMs',
+    env: 'ACCOUNT_VIEW_IDLE_MS',
+    flag: '--account-view-idle-ms',
+    kind: 'int',
+    def: '600000',
+    min: 0,
+    help: "an account's memory (remembered orders, fills, stream resume buffer) is freed this long after its user's last connection closed, once persisted (0: never)",
   },
   {
     key: 'tickerIntervalMs',

@@ -10,6 +10,7 @@ import type { AccountView, AccountViews } from './account-view.js';
 import type { KeyStore } from './keys.js';
 import { NonceCache } from './nonces.js';
 import type { OrderArchive } from './order-archive.js';
+import type { Presence } from './presence.js';
 import { Refusal, type Responses } from './responses.js';
 import type { Session } from './session.js';
 
@@ -27,6 +28,7 @@ export class Access {
     private readonly log: Logger,
     private readonly authWindowMs: number,
     private readonly archive: OrderArchive | null = null,
+    private readonly presence: Presence | null = null,
   ) {
     this.nonces = new NonceCache(authWindowMs);
   }
@@ -80,6 +82,7 @@ export class Access {
         }
         s.key = rec;
         s.userId = rec.userId;
+        this.presence?.connected(rec.userId);
         const accounts = this.accountsOf(s);
         s.defaultAccountId = accounts[0] ?? 0;
         // Views start here: live orders, final orders and fills are remembered from login on.

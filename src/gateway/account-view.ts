@@ -16,17 +16,20 @@ export function isLive(o: OrderState): boolean {
   return o.status === 'NEW' || o.status === 'PARTIALLY_FILLED' || o.status === 'PENDING_TRIGGER';
 }
 
-/** Fixed-capacity ring; `at(i)` counts from the oldest kept entry. */
+/**
+ * Fixed-capacity ring; `at(i)` counts from the oldest kept entry. Its array grows with use up to the
+ * capacity: most accounts never fill their rings, and a view holds three of them (an empty view cost 34 kB
+ * when they were allocated whole).
+ */
 export class Ring<T> {
-  private readonly items: (T | undefined)[];
+  private readonly items: T[] = [];
   private start = 0;
   size = 0;
-  constructor(readonly capacity: number) {
-    this.items = new Array(capacity);
-  }
+  constructor(readonly capacity: number) {}
   push(v: T): void {
     if (this.size < this.capacity) {
-      this.items[(this.start + this.size) % this.capacity] = v;
+      // Not full yet, so `start` is still 0 and the next slot is the end of the array.
+      this.items.push(v);
       this.size++;
     } else {
       this.items[this.start] = v;
@@ -78,6 +81,8 @@ export class AccountView {
   readonly seedSeq: number;
   /** Set by the first private subscription: from then on every command's update is numbered and kept. */
   streaming = false;
+  /** Engine seq of the last order change the view took: it may be dropped once the database has that seq. */
+  changedSeq = 0;
   /** The update being assembled for the command now being routed (null between commands). */
   pending: PrivateUpdate | null = null;
 
@@ -251,18 +256,43 @@ export class AccountView {
   }
 }
 
+/** Why a view may not be dropped yet, or null when it may (AccountViews.sweep). */
+export function keepReason(v: AccountView, persistedSeq: number): string | null {
+  if (v.subscribers.size > 0) return 'subscribed';
+  if (v.inflightPlaces > 0 || v.pending !== null) return 'in flight';
+  // What the view knew must be in the database, where order_status and the next login look instead.
+  if (v.changedSeq > persistedSeq) return 'not persisted';
+  return null;
+}
+
 /**
  * The gateway's views, one per account, created on first use (login, a request, a subscription). Every
  * module that reads or feeds a view goes through this registry.
+ *
+ * A view lives while its account's user is connected, and for `idleMs` after (sweep): without that, every
+ * account ever used since the start kept its rings of orders, fills and stream updates (megabytes for an
+ * active account) until the process ran out of heap. A view opened again after being dropped starts a new
+ * stream epoch, so a client resuming from the old one gets a snapshot instead of a wrong numbering.
  */
 export class AccountViews {
   private readonly byAccount = new Map<number, AccountView>();
+  /** Views dropped so far: a view opened after any drop takes an epoch of its own. */
+  private dropped = 0;
+  private opened = 0;
 
   constructor(
     private readonly epoch: string,
     private readonly engine: EngineApi,
     private readonly limits: ViewLimits,
   ) {}
+
+  get size(): number {
+    return this.byAccount.size;
+  }
+
+  get droppedTotal(): number {
+    return this.dropped;
+  }
 
   /** The view of `accountId`, or undefined while nobody has used the account yet. */
   get(accountId: number): AccountView | undefined {
@@ -273,9 +303,29 @@ export class AccountViews {
   open(accountId: number): AccountView {
     let v = this.byAccount.get(accountId);
     if (v === undefined) {
-      v = new AccountView(accountId, this.epoch, this.engine, this.limits);
+      this.opened++;
+      const epoch = this.dropped === 0 ? this.epoch : `${this.epoch}.${this.opened}`;
+      v = new AccountView(accountId, epoch, this.engine, this.limits);
       this.byAccount.set(accountId, v);
     }
     return v;
+  }
+
+  /**
+   * Drops the views whose user has been away for the idle time (`away`) and that hold nothing the database
+   * does not have yet (keepReason). Returns how many were dropped.
+   */
+  sweep(persistedSeq: number, away: (userId: number) => boolean): number {
+    let n = 0;
+    for (const [id, v] of this.byAccount) {
+      // No owner: a matching engine without the risk core, where keys name bare account ids; kept.
+      const owner = this.engine.accountOwner(id);
+      if (owner === undefined || !away(owner)) continue;
+      if (keepReason(v, persistedSeq) !== null) continue;
+      this.byAccount.delete(id);
+      n++;
+    }
+    this.dropped += n;
+    return n;
   }
 }

@@ -30,6 +30,7 @@ import { Deferrals } from './deferred.js';
 import type { KeyStore } from './keys.js';
 import { MarketData } from './market-data.js';
 import type { OrderArchive } from './order-archive.js';
+import { Presence } from './presence.js';
 import { PrivateStreams } from './private-streams.js';
 import { Queries } from './queries.js';
 import { Requests } from './requests.js';
@@ -52,6 +53,7 @@ type GatewayConfig = Pick<
   | 'privateBufferSize'
   | 'finalOrdersRemembered'
   | 'recentFillsRemembered'
+  | 'accountViewIdleMs'
   | 'tickerIntervalMs'
 >;
 
@@ -84,7 +86,13 @@ export class Gateway {
   private readonly commands: Commands;
   private readonly requests: Requests;
   private readonly router: Router;
+  private readonly views: AccountViews;
+  private readonly presence = new Presence();
+  private readonly sequencer: Sequencer;
+  /** Views are dropped only where the database can answer for them (keepReason, Presence). */
+  private readonly dropsViews: boolean;
   private tickerTimer: NodeJS.Timeout | null = null;
+  private sweepTimer: NodeJS.Timeout | null = null;
 
   constructor(deps: GatewayDeps) {
     const { engine, sequencer, keys, config: cfg, log, metrics, clock } = deps;
@@ -105,10 +113,11 @@ export class Gateway {
       log,
       cfg.authWindowMs,
       deps.orderArchive ?? null,
+      this.presence,
     );
     const admission = new Admission(sequencer, cfg);
     const market = new MarketData(engine, sequencer, responses);
-    const privateStreams = new PrivateStreams(this.epoch, views, deferrals, sequencer, responses);
+    const privateStreams = new PrivateStreams(views, deferrals, sequencer, responses);
     const cancelOnDisconnect = new CancelOnDisconnect(
       engine,
       sequencer,
@@ -128,6 +137,15 @@ export class Gateway {
       responses,
       log,
       deps.orderArchive ? { archive: deps.orderArchive, timeoutMs: deps.orderArchiveTimeoutMs } : null,
+    );
+    this.views = views;
+    this.sequencer = sequencer;
+    this.dropsViews = cfg.accountViewIdleMs > 0 && deps.orderArchive != null;
+    metrics.gauge('exchange_account_views', 'Accounts the gateway keeps in memory', () => views.size);
+    metrics.gauge(
+      'exchange_account_views_dropped',
+      'Account views dropped after their user was away (since the start)',
+      () => views.droppedTotal,
     );
     this.responses = responses;
     this.deferrals = deferrals;
@@ -159,12 +177,28 @@ export class Gateway {
     this.market.seed();
     this.tickerTimer = setInterval(() => this.market.tick(), this.cfg.tickerIntervalMs);
     this.tickerTimer.unref();
+    if (this.dropsViews) {
+      const idleMs = this.cfg.accountViewIdleMs;
+      this.sweepTimer = setInterval(() => this.sweepViews(), Math.max(100, Math.min(30_000, idleMs >> 1)));
+      this.sweepTimer.unref();
+    }
     this.open = true;
   }
 
   stop(): void {
     this.open = false;
     if (this.tickerTimer) clearInterval(this.tickerTimer);
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+  }
+
+  /** Drops the views of users away for ACCOUNT_VIEW_IDLE_MS whose changes the database has. */
+  sweepViews(nowMs = Date.now()): number {
+    const persisted = this.sequencer.persistedSeq;
+    if (persisted < 0) return 0; // the watermark is not known yet
+    const idleMs = this.cfg.accountViewIdleMs;
+    const n = this.views.sweep(persisted, (userId) => this.presence.away(userId, nowMs, idleMs));
+    this.presence.forgetAway(nowMs, idleMs);
+    return n;
   }
 
   get pendingCount(): number {
@@ -179,6 +213,7 @@ export class Gateway {
   }
 
   closed(s: Session): void {
+    if (s.authenticated) this.presence.disconnected(s.userId, Date.now());
     s.markClosed();
     this.sessions.delete(s);
     this.subscriptions.leaveAll(s);

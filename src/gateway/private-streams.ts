@@ -16,7 +16,6 @@ export class PrivateStreams {
   private readonly touched: AccountView[] = [];
 
   constructor(
-    private readonly epoch: string,
     private readonly views: AccountViews,
     private readonly deferrals: Deferrals,
     private readonly sequencer: Sequencer,
@@ -66,7 +65,7 @@ export class PrivateStreams {
     this.deferrals.defer(s, idJson, usIn, v.seedSeq, () => {
       if (s.closed) return;
       this.responses.reply(s, idJson, JSON.stringify({ channel: 'private', accountId: acc }), usIn);
-      const missed = p.fromSeq !== undefined && p.epoch === this.epoch ? v.since(p.fromSeq) : undefined;
+      const missed = p.fromSeq !== undefined && p.epoch === v.epoch ? v.since(p.fromSeq) : undefined;
       if (missed !== undefined) for (const u of missed) this.responses.send(s, JSON.stringify(u));
       else this.responses.send(s, JSON.stringify(v.snapshot(this.sequencer.releasedSeq)));
       v.subscribers.add(s);

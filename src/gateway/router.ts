@@ -88,6 +88,7 @@ export class Router {
           const v = views.get(e.accountId);
           if (v !== undefined && seq > v.seedSeq) {
             v.putOrder(e);
+            v.changedSeq = seq;
             streams.update(v, seq, ts)?.orders.push(e);
           }
           break;

@@ -32,7 +32,7 @@ describe('router: a command whose routing fails', () => {
       send: (_s: unknown, msg: string) => sent.push(JSON.parse(msg)),
       flushUnlessInCallback: noop,
     };
-    const streams = new PrivateStreams('e1', views, {} as never, {} as never, responses as never);
+    const streams = new PrivateStreams(views, {} as never, {} as never, responses as never);
     const v = views.open(1);
     v.streaming = true;
     v.subscribers.add({ closed: false } as never);
