@@ -11,7 +11,7 @@ import type { KeyStore } from './keys.js';
 import { NonceCache } from './nonces.js';
 import type { OrderArchive } from './order-archive.js';
 import type { Presence } from './presence.js';
-import { Refusal, type Responses } from './responses.js';
+import { Refusal, type Responses, UNAVAILABLE_RETRY_MS } from './responses.js';
 import type { Session } from './session.js';
 
 /** How long a login waits for the database to give back its accounts' recent client order ids. */
@@ -96,7 +96,9 @@ export class Access {
       (err: unknown) => {
         s.authPending = false;
         this.log.error({ err }, 'key store lookup failed');
-        this.responses.error(s, idJson, 'UNAVAILABLE', 'key store unavailable, retry', usIn);
+        this.responses.error(s, idJson, 'UNAVAILABLE', 'key store unavailable, retry', usIn, {
+          retryAfterMs: UNAVAILABLE_RETRY_MS,
+        });
       },
     );
   }

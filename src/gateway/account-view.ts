@@ -113,8 +113,10 @@ export class AccountView {
     }
     this.final?.push(o);
     const coid = o.clientOrderId;
-    // A refusal of a duplicate (the engine's, for a live one) is not what the id stands for: keep the first.
-    if (coid !== null && this.coidWindow > 0 && o.rejectionReason !== 'DUPLICATE_CLIENT_ORDER_ID') {
+    // A refused order never traded, so a place retried under its id cannot trade twice: the id stays free,
+    // as it is for a place refused before it became an order (bad price...). A trader re-quoting a refused
+    // post-only order can reuse it. (This also keeps a refused duplicate from displacing the first order.)
+    if (coid !== null && this.coidWindow > 0 && o.status !== 'REJECTED') {
       this.endedByCoid.delete(coid); // re-inserted as the newest
       this.endedByCoid.set(coid, o);
       if (this.endedByCoid.size > this.coidWindow) {
@@ -140,6 +142,7 @@ export class AccountView {
     const merged = new Map<string, OrderState>();
     for (let i = newestFirst.length - 1; i >= 0; i--) {
       const o = newestFirst[i]!;
+      if (o.status === 'REJECTED') continue; // as in putOrder
       if (o.clientOrderId !== null && !known.has(o.clientOrderId) && !this.liveByCoid.has(o.clientOrderId))
         merged.set(o.clientOrderId, o);
     }

@@ -9,11 +9,11 @@ import type { EngineEvent, OrderEvent, OrderState } from '../../engine/events.js
 import type { Metrics } from '../http/metrics.js';
 import type { Fill, RequestId } from '../protocol/types.js';
 import type { Clock } from '../sequencer.js';
-import type { AccountViews } from './account-view.js';
+import { type AccountViews, isLive } from './account-view.js';
 import type { CancelOnDisconnect } from './cancel-on-disconnect.js';
 import { fillOf } from './fills.js';
-import type { Responses } from './responses.js';
-import { fillsJson, orderJson } from './serialize.js';
+import { type Responses, UNAVAILABLE_RETRY_MS } from './responses.js';
+import { fillsJson, orderJson, withoutStamp } from './serialize.js';
 import type { Session } from './session.js';
 
 export enum Kind {
@@ -63,8 +63,11 @@ export class Acks {
     if (p.kind === Kind.Place) this.releaseInflight(p);
   }
 
-  /** The command `seq` was released with `events[start, end)`: answers its reply if one waits. */
-  settle(seq: number, events: EngineEvent[], start: number, end: number): void {
+  /**
+   * The command `seq` (engine time `ts`) was released with `events[start, end)`: answers its reply if one
+   * waits. seq and ts come from the command: a command may have no events (cancel_all with nothing live).
+   */
+  settle(seq: number, ts: number, events: EngineEvent[], start: number, end: number): void {
     let p = this.pending[this.head];
     if (p !== undefined && p.seq < seq) {
       // A reply whose command went by unmatched (a bug): answer it rather than block every later reply.
@@ -77,7 +80,7 @@ export class Acks {
         this.pending = this.pending.slice(this.head);
         this.head = 0;
       }
-      this.answer(p, events, start, end);
+      this.answer(p, seq, ts, events, start, end);
     }
   }
 
@@ -113,6 +116,7 @@ export class Acks {
           'UNAVAILABLE',
           'the command could not be made durable',
           p.usIn,
+          { retryAfterMs: UNAVAILABLE_RETRY_MS },
         );
     }
     this.pending = [];
@@ -120,10 +124,17 @@ export class Acks {
   }
 
   /** The reply to a command, built from its own events. */
-  private answer(p: Pending, events: EngineEvent[], start: number, end: number): void {
+  private answer(
+    p: Pending,
+    seq: number,
+    ts: number,
+    events: EngineEvent[],
+    start: number,
+    end: number,
+  ): void {
     if (p.kind === Kind.Place) this.releaseInflight(p);
-    if (p.kind === Kind.CancelAll) this.answerCancelAll(p, events, start, end);
-    else this.answerOrder(p, events, start, end);
+    if (p.kind === Kind.CancelAll) this.answerCancelAll(p, seq, ts, events, start, end);
+    else this.answerOrder(p, seq, ts, events, start, end);
   }
 
   /** A released (or failed) place no longer counts as in flight: open-order limit, client order id. */
@@ -134,10 +145,15 @@ export class Acks {
     if (p.clientOrderId !== undefined) v.releaseClientId(p.clientOrderId);
   }
 
-  private answerCancelAll(p: Pending, events: EngineEvent[], start: number, end: number): void {
+  private answerCancelAll(
+    p: Pending,
+    seq: number,
+    ts: number,
+    events: EngineEvent[],
+    start: number,
+    end: number,
+  ): void {
     const s = p.session;
-    const seq = events[start]?.seq ?? 0;
-    const ts = events[start]?.ts ?? 0;
     const cancelled: OrderState[] = [];
     for (let k = start; k < end; k++) {
       const e = events[k]!;
@@ -148,20 +164,61 @@ export class Acks {
     this.metrics.ackLatency.observeUs(this.clock.nowMicros() - p.usIn);
   }
 
-  /** The engine refused the command as a whole (a `rejected` event): the reply is that refusal. */
+  /**
+   * The engine refused the command as a whole (a `rejected` event): the reply is that refusal. The engine
+   * keeps live orders only, so to it an order that ended is unknown; when the account's view still
+   * remembers it, the trader learns that it ended and how (ORDER_NOT_LIVE with the order), not that the id
+   * is wrong.
+   */
   private refusedByEngine(p: Pending, reason: RejectReason, seq: number, ts: number): void {
     if (p.session.closed) return;
+    if (reason === 'UNKNOWN_ORDER' && (p.kind === Kind.Cancel || p.kind === Kind.Amend)) {
+      const ended = this.endedOrder(p);
+      if (ended !== undefined) {
+        this.responses.error(
+          p.session,
+          p.idJson,
+          'ORDER_NOT_LIVE',
+          `order ${ended.orderId} is ${ended.status}`,
+          p.usIn,
+          {
+            order: withoutStamp(ended),
+            seq,
+            ts,
+          },
+        );
+        return;
+      }
+    }
     this.responses.error(p.session, p.idJson, reason, `refused by the engine: ${reason}`, p.usIn, {
       seq,
       ts,
     });
   }
 
+  /** The ended order a cancel or amend named, if the account's view remembers it. */
+  private endedOrder(p: Pending): OrderState | undefined {
+    const v = this.views.get(p.accountId);
+    if (v === undefined) return undefined;
+    const o =
+      p.orderId !== 0
+        ? v.orderById(p.orderId)
+        : p.clientOrderId !== undefined
+          ? v.orderByClientId(p.clientOrderId)
+          : undefined;
+    return o !== undefined && !isLive(o) ? o : undefined;
+  }
+
   /** place, amend, cancel: the order the command acted on, and its fills. */
-  private answerOrder(p: Pending, events: EngineEvent[], start: number, end: number): void {
+  private answerOrder(
+    p: Pending,
+    seq: number,
+    ts: number,
+    events: EngineEvent[],
+    start: number,
+    end: number,
+  ): void {
     const s = p.session;
-    const seq = events[start]?.seq ?? 0;
-    const ts = events[start]?.ts ?? 0;
     let order: OrderEvent | undefined;
     for (let k = start; k < end; k++) {
       const e = events[k]!;
@@ -187,7 +244,11 @@ export class Acks {
     if (s.closed) return;
     if (order.status === 'REJECTED') {
       const code = order.rejectionReason ?? 'INVALID_COMMAND';
-      this.responses.error(s, p.idJson, code, `refused by the engine: ${code}`, p.usIn, { order, seq, ts });
+      this.responses.error(s, p.idJson, code, `refused by the engine: ${code}`, p.usIn, {
+        order: withoutStamp(order),
+        seq,
+        ts,
+      });
       return;
     }
     const fills = fillsOf(order, events, start, end);

@@ -11,6 +11,7 @@ import type { AccountViews } from './account-view.js';
 import { type Acks, Kind, type Pending } from './acks.js';
 import type { Admission } from './admission.js';
 import { Refusal } from './responses.js';
+import { withoutStamp } from './serialize.js';
 import type { Session } from './session.js';
 
 export class Commands {
@@ -57,7 +58,7 @@ export class Commands {
         throw new Refusal(
           'DUPLICATE_CLIENT_ORDER_ID',
           `client order id ${coid} was used by order ${used.orderId}, now ${used.status}: not placed again`,
-          { order: used },
+          { order: withoutStamp(used) },
         );
       }
       v.holdClientId(coid);

@@ -4,7 +4,7 @@
  * its own writes and never anything unreleased. Waiting answers run from each released batch.
  */
 import type { Sequencer } from '../sequencer.js';
-import type { Responses } from './responses.js';
+import { type Responses, UNAVAILABLE_RETRY_MS } from './responses.js';
 import type { Session } from './session.js';
 
 interface Deferred {
@@ -30,7 +30,9 @@ export class Deferrals {
   defer(session: Session, idJson: string, usIn: number, seq: number, run: () => void): void {
     if (seq <= this.sequencer.releasedSeq) run();
     else if (this.failed)
-      this.responses.error(session, idJson, 'UNAVAILABLE', 'the server stopped taking commands', usIn);
+      this.responses.error(session, idJson, 'UNAVAILABLE', 'the server stopped taking commands', usIn, {
+        retryAfterMs: UNAVAILABLE_RETRY_MS,
+      });
     else this.waiting.push({ seq, run, session, idJson, usIn });
   }
 
@@ -56,6 +58,7 @@ export class Deferrals {
           'UNAVAILABLE',
           'the server stopped taking commands',
           d.usIn,
+          { retryAfterMs: UNAVAILABLE_RETRY_MS },
         );
     }
     this.waiting = [];

@@ -15,7 +15,7 @@ import type { Sequencer } from '../sequencer.js';
 import type { AccountView, AccountViews } from './account-view.js';
 import type { Deferrals } from './deferred.js';
 import type { ArchivedOrder, OrderArchive } from './order-archive.js';
-import type { Responses } from './responses.js';
+import { type Responses, UNAVAILABLE_RETRY_MS } from './responses.js';
 import { orderJson } from './serialize.js';
 import type { Session } from './session.js';
 
@@ -177,7 +177,10 @@ export class Queries {
             { err, accountId: acc, ...ref, timeout: err instanceof ArchiveTimeout },
             'order_status: order archive lookup failed',
           );
-          if (!s.closed) r.error(s, idJson, 'UNAVAILABLE', 'order archive unavailable, retry later', usIn);
+          if (!s.closed)
+            r.error(s, idJson, 'UNAVAILABLE', 'order archive unavailable, retry later', usIn, {
+              retryAfterMs: UNAVAILABLE_RETRY_MS,
+            });
         },
       )
       // Nothing above should throw; if it does, log it rather than crash on an unhandled rejection.

@@ -25,7 +25,7 @@ import type { CancelOnDisconnect } from './cancel-on-disconnect.js';
 import type { Commands } from './commands.js';
 import type { Queries } from './queries.js';
 import { costOf } from './rate-limit.js';
-import { idJsonOf, Refusal, type Responses } from './responses.js';
+import { idJsonOf, Refusal, type Responses, UNAVAILABLE_RETRY_MS } from './responses.js';
 import type { Session } from './session.js';
 import type { Subscriptions } from './subscriptions.js';
 
@@ -90,7 +90,6 @@ export interface Handlers {
 }
 
 /** The retry hint while the server is not open: recovery takes seconds, a shutdown ends the connection. */
-const NOT_OPEN_RETRY_MS = 1000;
 
 export class Requests {
   constructor(
@@ -159,7 +158,7 @@ export class Requests {
         'UNAVAILABLE',
         'the server is not open for trading (recovering or shutting down); retry',
         usIn,
-        { retryAfterMs: NOT_OPEN_RETRY_MS },
+        { retryAfterMs: UNAVAILABLE_RETRY_MS },
       );
     }
     switch (m) {
@@ -197,7 +196,9 @@ export class Requests {
   private fail(s: Session, idJson: string, m: Method, e: unknown, usIn: number): void {
     if (e instanceof Refusal) return this.responses.error(s, idJson, e.code, e.message, usIn, e.data);
     if (e instanceof SequencerClosedError) {
-      return this.responses.error(s, idJson, 'UNAVAILABLE', 'the server is not accepting commands', usIn);
+      return this.responses.error(s, idJson, 'UNAVAILABLE', 'the server is not accepting commands', usIn, {
+        retryAfterMs: UNAVAILABLE_RETRY_MS,
+      });
     }
     this.log.error({ err: e, method: m }, 'request failed');
     return this.responses.error(s, idJson, 'INTERNAL_ERROR', 'internal error', usIn);

@@ -33,6 +33,12 @@ export function idJsonOf(id: RequestId): string {
   return typeof id === 'number' ? String(id) : JSON.stringify(id);
 }
 
+/**
+ * `retryAfterMs` of an UNAVAILABLE answer that has no better estimate (recovering, stopping, a dependency
+ * down): every UNAVAILABLE carries one, so a client that sleeps on it never spins (docs/protocol.md).
+ */
+export const UNAVAILABLE_RETRY_MS = 1000;
+
 export class Responses {
   /** True while inside a uWS callback: sends go out directly (uWS corks them). */
   direct = false;

@@ -154,7 +154,7 @@ export class Router {
     if (hasTrades) this.routeTrades(seq, ts, events, start, end);
     if (bookSymbol !== null) this.market.publishBook(bookSymbol, seq, ts, bids, asks);
     streams.publish();
-    this.acks.settle(seq, events, start, end);
+    this.acks.settle(seq, ts, events, start, end);
   }
 
   /** The command's trades: public trades per symbol, last price, and each watched side's fill. */

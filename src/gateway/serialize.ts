@@ -6,7 +6,7 @@
  * integers. Free-form strings (symbol, client order id) still go through JSON.stringify. A test compares the
  * output with JSON.stringify field by field, so a field added to OrderState cannot be dropped unnoticed.
  */
-import type { OrderState } from '../../engine/events.js';
+import type { OrderEvent, OrderState } from '../../engine/events.js';
 import type { Fill } from '../protocol/types.js';
 
 function q(s: string | null): string {
@@ -30,4 +30,14 @@ export function fillsJson(fills: Fill[]): string {
   let s = '[';
   for (let i = 0; i < fills.length; i++) s += (i === 0 ? '' : ',') + fillJson(fills[i]!);
   return `${s}]`;
+}
+
+/**
+ * An order without the engine event's stamp (`type`, `seq`, `ts`), for the places the protocol promises the
+ * bare OrderState (error data): the view keeps the events themselves.
+ */
+export function withoutStamp(o: OrderState | OrderEvent): OrderState {
+  if (!('type' in o)) return o;
+  const { type: _type, seq: _seq, ts: _ts, ...state } = o;
+  return state;
 }
