@@ -51,13 +51,14 @@ export class CancelOnDisconnect {
   }
 
   /**
-   * An order placed over `s` was acked (released). With connection scope a live order is remembered, or
-   * cancelled at once if the connection went away while the order was in flight.
+   * An order placed over `s` was acked (released): a live one is remembered whatever the scope, since the
+   * connection scope, turned on later, covers the orders placed before too; with that scope an order whose
+   * connection went away while it was in flight is cancelled at once.
    */
   placed(s: Session, order: OrderState): void {
-    if (!isLive(order) || s.cancelOnDisconnect !== 'connection') return;
+    if (!isLive(order)) return;
     if (s.closed) {
-      if (this.sequencer.accepting)
+      if (s.cancelOnDisconnect === 'connection' && this.sequencer.accepting)
         this.submit({
           type: 'cancel_order',
           accountId: order.accountId,

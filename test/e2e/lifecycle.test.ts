@@ -12,6 +12,7 @@ import {
   RawClient,
   startServer,
   type Trader,
+  until,
 } from './helpers.js';
 
 const SYM = 'BTC-PERP';
@@ -260,6 +261,29 @@ describe('order life cycle end to end', () => {
     }
     const st = await a2.call('order_status', { orderId: p.result.order.orderId });
     expect(st.result.order).toMatchObject({ status: 'CANCELLED', cancelReason: 'DISCONNECT' });
+    a2.close();
+  });
+
+  it('cancel-on-disconnect with scope connection covers the orders placed before it was turned on', async () => {
+    const a = await RawClient.connect(server);
+    await a.auth(alice);
+    const place = (price: string) =>
+      a.call('place', { symbol: SYM, side: 'BUY', orderType: 'LIMIT', price, quantity: '1' });
+    const before = await place('51');
+    await a.call('cancel_on_disconnect', { enabled: true, scope: 'account' });
+    const underAccount = await place('52');
+    await a.call('cancel_on_disconnect', { enabled: true, scope: 'connection' });
+    const after = await place('53');
+    const ids: number[] = [before, underAccount, after].map((r) => r.result.order.orderId);
+    a.close();
+    await a.waitClosed();
+    await until(() => ids.every((id) => server.engine.order(id) === undefined));
+    const a2 = await RawClient.connect(server);
+    await a2.auth(alice);
+    for (const orderId of ids) {
+      const st = await a2.call('order_status', { orderId });
+      expect(st.result.order).toMatchObject({ status: 'CANCELLED', cancelReason: 'DISCONNECT' });
+    }
     a2.close();
   });
 
