@@ -137,6 +137,11 @@ export class ExchangeClient {
   private readonly privateSubs = new Map<string, PrivateSub>();
   private readonly bookSubs = new Map<string, BookSub>();
   private readonly plainSubs = new Map<string, (msg: never) => void>();
+  /**
+   * The cancel-on-disconnect setting the server last confirmed: a setting belongs to a connection, so every
+   * reconnect turns it on again, before held orders go out (a bot relying on it as its safety net keeps it).
+   */
+  private cancelOnDisconnectParams: { enabled: boolean; scope: 'connection' | 'account' } | null = null;
   private readonly listeners = new Map<string, Listener[]>();
   private closedByUser = false;
   private attempt = 0;
@@ -288,8 +293,11 @@ export class ExchangeClient {
   ping() {
     return this.request('ping');
   }
-  cancelOnDisconnect(enabled: boolean, scope: 'connection' | 'account' = 'connection') {
-    return this.request('cancel_on_disconnect', { enabled, scope });
+  /** Turns cancel-on-disconnect on or off for this client: kept across its reconnects. */
+  async cancelOnDisconnect(enabled: boolean, scope: 'connection' | 'account' = 'connection') {
+    const result = await this.request('cancel_on_disconnect', { enabled, scope });
+    this.cancelOnDisconnectParams = enabled ? { enabled, scope } : null;
+    return result;
   }
 
   /** The account's private stream. Gaps and reconnects resume from the last seq (or a fresh snapshot). */
@@ -333,7 +341,7 @@ export class ExchangeClient {
 
   /** The L2 book: snapshot, then deltas; a gap in seq/prevSeq triggers a fresh snapshot. */
   async subscribeBook(symbol: string, handler: BookHandler, depth?: number): Promise<LocalBook> {
-    const sub: BookSub = { book: new LocalBook(symbol), handler, depth, syncing: true };
+    const sub: BookSub = { book: new LocalBook(symbol, depth), handler, depth, syncing: true };
     await this.register(this.bookSubs, symbol, sub, () => this.syncBook(sub));
     return sub.book;
   }
@@ -442,6 +450,10 @@ export class ExchangeClient {
     }
     sub.book.apply(msg.bids, msg.asks, msg.seq, msg.engineSeq);
     sub.handler(sub.book, msg);
+    if (!sub.book.complete()) {
+      // Subscribed with a depth, a side thinned below it: a level behind the snapshot may be among the best.
+      this.resync(() => this.syncBook(sub));
+    }
   }
 
   private resync(run: () => Promise<void>): void {
@@ -494,6 +506,8 @@ export class ExchangeClient {
       const secret = this.credentials?.secret ?? this.opts.secret;
       if (apiKey !== undefined && secret !== undefined) {
         this.authenticated(await this.send(ws, 'auth', authParams(apiKey, secret)), apiKey, secret);
+        const cod = this.cancelOnDisconnectParams;
+        if (cod !== null) await this.send(ws, 'cancel_on_disconnect', cod);
       }
       // A snapshot of the subscriptions: one added meanwhile sends its own (held) subscribe.
       const privates = [...this.privateSubs.values()];
