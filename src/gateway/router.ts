@@ -2,7 +2,8 @@
  * Released batches out to clients. For each command in a batch, in seq order, its events update the
  * gateway's released state (account views, book mirrors) and go out as stream messages (public book delta
  * and trades, then private updates), then the command's own reply; then queries waiting on the batch run.
- * Output order per command is fixed: earlier book deltas, trades, last book delta, private updates, ack.
+ * Output order per command is fixed: trades, book deltas (one per book the command changed, in the order
+ * first changed), private updates, ack.
  */
 import type { EngineEvent } from '../../engine/events.js';
 import type { Metrics } from '../http/metrics.js';
@@ -17,6 +18,13 @@ import { fillOf } from './fills.js';
 import type { Levels, MarketData } from './market-data.js';
 import type { PrivateStreams } from './private-streams.js';
 import type { Responses } from './responses.js';
+
+/** The levels one command changed in one book. */
+interface BookChange {
+  symbol: string;
+  bids: Levels;
+  asks: Levels;
+}
 
 export class Router {
   constructor(
@@ -75,9 +83,9 @@ export class Router {
   private route(seq: number, ts: number, events: EngineEvent[], start: number, end: number): void {
     const streams = this.privateStreams;
     streams.beginCommand();
-    let bookSymbol: string | null = null;
-    let bids: Levels = null;
-    let asks: Levels = null;
+    // One delta per book per command (its seq counts commands): a command's book events may alternate
+    // between books (a cancel_all over several instruments), so levels are gathered per symbol.
+    let books: BookChange[] | null = null;
     let hasTrades = false;
     const views = this.views;
     for (let k = start; k < end; k++) {
@@ -123,19 +131,24 @@ export class Router {
           const m = this.market.mirror(e.symbol);
           if (m === undefined) break;
           m.apply(e.side, e.price, e.quantity);
-          if (bookSymbol !== null && bookSymbol !== e.symbol) {
-            this.market.publishBook(bookSymbol, seq, ts, bids, asks);
-            bids = null;
-            asks = null;
+          if (books === null) books = [];
+          let b =
+            books.length > 0 && books[books.length - 1]!.symbol === e.symbol
+              ? books[books.length - 1]
+              : undefined;
+          if (b === undefined) {
+            b = books.find((x) => x.symbol === e.symbol);
+            if (b === undefined) {
+              b = { symbol: e.symbol, bids: null, asks: null };
+              books.push(b);
+            }
           }
-          bookSymbol = e.symbol;
+          const level: [string, string] = [e.price, e.quantity];
           if (e.side === 'BUY') {
-            if (bids === null) bids = [];
-            bids.push([e.price, e.quantity]);
-          } else {
-            if (asks === null) asks = [];
-            asks.push([e.price, e.quantity]);
-          }
+            if (b.bids === null) b.bids = [level];
+            else b.bids.push(level);
+          } else if (b.asks === null) b.asks = [level];
+          else b.asks.push(level);
           break;
         }
         case 'instrument_created':
@@ -152,7 +165,7 @@ export class Router {
       }
     }
     if (hasTrades) this.routeTrades(seq, ts, events, start, end);
-    if (bookSymbol !== null) this.market.publishBook(bookSymbol, seq, ts, bids, asks);
+    if (books !== null) for (const b of books) this.market.publishBook(b.symbol, seq, ts, b.bids, b.asks);
     streams.publish();
     this.acks.settle(seq, ts, events, start, end);
   }

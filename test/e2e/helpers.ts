@@ -92,7 +92,10 @@ export async function createTrader(
   return { userId, accountId, apiKey: k.body.apiKey, secret: k.body.secret };
 }
 
-export async function createInstrument(server: ExchangeServer, spec = BTC): Promise<void> {
+export async function createInstrument(
+  server: ExchangeServer,
+  spec: Omit<typeof BTC, 'symbol' | 'baseCurrency'> & { symbol: string; baseCurrency: string } = BTC,
+): Promise<void> {
   const r = await admin(server, 'POST', '/v1/instruments', spec);
   if (r.status !== 200) throw new Error(`instrument: ${JSON.stringify(r.body)}`);
 }

@@ -9,7 +9,7 @@ import { MemoryKeyStore } from '../../src/gateway/keys.js';
 import type { OrderArchive } from '../../src/gateway/order-archive.js';
 import { authParams } from '../../src/protocol/sign.js';
 import type { ExchangeServer } from '../../src/server.js';
-import { createInstrument, createTrader, RawClient, startServer, type Trader } from './helpers.js';
+import { BTC, createInstrument, createTrader, RawClient, startServer, type Trader } from './helpers.js';
 
 const SYM = 'BTC-PERP';
 const limit = (side: 'BUY' | 'SELL', price: string, quantity: string, extra: object = {}) => ({
@@ -149,6 +149,50 @@ describe('UNAVAILABLE always carries retryAfterMs', () => {
       expect(r.error.code).toBe('UNAVAILABLE');
       expect(r.error.data.retryAfterMs).toBeGreaterThan(0);
       a.close();
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('book stream', () => {
+  it('a command that changes two books sends one delta per book: seq moves by one per command', async () => {
+    const server = await startServer();
+    try {
+      await createInstrument(server);
+      await createInstrument(server, { ...BTC, symbol: 'ETH-PERP', baseCurrency: 'ETH' });
+      const alice = await createTrader(server, 'alice');
+      const a = await RawClient.connect(server);
+      await a.auth(alice);
+      const w = await RawClient.connect(server);
+      await w.call('subscribe', { channel: `book.${SYM}` });
+      await w.call('subscribe', { channel: 'book.ETH-PERP' });
+      // Orders alternate between the books, so cancel_all (by order id) changes them alternately.
+      for (const [symbol, price] of [
+        [SYM, '90'],
+        ['ETH-PERP', '90'],
+        [SYM, '91'],
+        ['ETH-PERP', '91'],
+      ] as const) {
+        await a.call('place', { ...limit('BUY', price, '1'), symbol });
+      }
+      const before = w.stream(`book.${SYM}`).at(-1).seq;
+      const r = await a.call('cancel_all', {});
+      expect(r.result.cancelled).toHaveLength(4);
+      const btc = await w.next((m) => m.channel === `book.${SYM}` && m.engineSeq === r.result.seq);
+      const eth = await w.next((m) => m.channel === 'book.ETH-PERP' && m.engineSeq === r.result.seq);
+      const btcDeltas = w.stream(`book.${SYM}`).filter((m) => m.engineSeq === r.result.seq);
+      expect(btcDeltas).toHaveLength(1);
+      expect(btc).toMatchObject({ seq: before + 1, prevSeq: before });
+      expect(btc.bids).toEqual(
+        expect.arrayContaining([
+          ['90', '0'],
+          ['91', '0'],
+        ]),
+      );
+      expect(eth.bids).toHaveLength(2);
+      a.close();
+      w.close();
     } finally {
       await server.stop();
     }
