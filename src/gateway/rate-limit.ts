@@ -14,6 +14,8 @@ export const COST = {
   subscribe: 5,
   auth: 10,
   cheap: 1,
+  /** A request refused for its form (malformed, unauthenticated, bad parameters): a flood of them is limited. */
+  refused: 5,
 } as const;
 
 export function costOf(method: Method, reduceOnly: boolean): number {

@@ -24,7 +24,7 @@ import type { Admission } from './admission.js';
 import type { CancelOnDisconnect } from './cancel-on-disconnect.js';
 import type { Commands } from './commands.js';
 import type { Queries } from './queries.js';
-import { costOf } from './rate-limit.js';
+import { COST, costOf } from './rate-limit.js';
 import { idJsonOf, Refusal, type Responses, UNAVAILABLE_RETRY_MS } from './responses.js';
 import type { Session } from './session.js';
 import type { Subscriptions } from './subscriptions.js';
@@ -101,23 +101,17 @@ export class Requests {
   /** One text message from a socket. */
   handle(s: Session, text: string, usIn: number): void {
     const env = parseEnvelope(text);
-    if (!('method' in env)) return this.responses.error(s, env.idJson, env.code, env.message, usIn);
+    if (!('method' in env)) return this.refuse(s, env.idJson, env.code, env.message, usIn);
     const { id, idJson, method: m } = env;
     if (!s.authenticated && !AUTH_FREE.has(m)) {
-      return this.responses.error(
-        s,
-        idJson,
-        'UNAUTHENTICATED',
-        `${m} needs an authenticated connection (auth)`,
-        usIn,
-      );
+      return this.refuse(s, idJson, 'UNAUTHENTICATED', `${m} needs an authenticated connection (auth)`, usIn);
     }
     let params: unknown;
     try {
       params = VALIDATORS[m](env.params);
     } catch (e) {
       if (e instanceof ParamError) {
-        return this.responses.error(s, idJson, 'INVALID_PARAMS', e.message, usIn, {
+        return this.refuse(s, idJson, 'INVALID_PARAMS', e.message, usIn, {
           field: e.field,
           expected: e.expected,
         });
@@ -134,6 +128,24 @@ export class Requests {
     } catch (e) {
       this.fail(s, idJson, m, e, usIn);
     }
+  }
+
+  /**
+   * Answers a request refused for its form. It costs the connection bucket too: a client looping on a bad
+   * request is slowed like any other, and once the bucket is empty it hears RATE_LIMITED instead.
+   */
+  private refuse(
+    s: Session,
+    idJson: string,
+    code: ErrorCode,
+    message: string,
+    usIn: number,
+    data?: Record<string, unknown>,
+  ): void {
+    const limited = this.h.admission.takeConnection(s, COST.refused, performance.now());
+    if (limited !== null)
+      return this.responses.error(s, idJson, limited.code, limited.message, usIn, limited.data);
+    this.responses.error(s, idJson, code, message, usIn, data);
   }
 
   private dispatch(

@@ -38,6 +38,25 @@ describe('rate and order limits', () => {
     c.close();
   });
 
+  it('limits a flood of malformed requests too: each costs 5 until RATE_LIMITED', async () => {
+    const c = await RawClient.connect(server);
+    // Not authenticated, wrong parameters, not even JSON: 55 units hold 11 such refusals.
+    const replies: Json[] = [];
+    for (let i = 0; i < 14; i++) {
+      if (i % 3 === 0) replies.push(await c.call('place', order('10')));
+      else if (i % 3 === 1) replies.push(await c.call('time', { bogus: true }));
+      else {
+        c.sendText(`{"id":"raw-${i}","method":`);
+        replies.push(await c.next((m) => m.error !== undefined && !replies.includes(m)));
+      }
+    }
+    const codes = replies.map((r) => r.error.code);
+    expect(codes.slice(0, 11).every((k) => k !== 'RATE_LIMITED')).toBe(true);
+    expect(codes.slice(11)).toEqual(['RATE_LIMITED', 'RATE_LIMITED', 'RATE_LIMITED']);
+    expect(replies[13].error.data).toMatchObject({ scope: 'connection', retryAfterMs: expect.any(Number) });
+    c.close();
+  });
+
   it('refuses orders past the open-order limit', async () => {
     const conns = await Promise.all([0, 1, 2].map(() => RawClient.connect(server)));
     for (const c of conns) await c.auth(alice);
