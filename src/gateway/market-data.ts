@@ -54,7 +54,12 @@ export class MarketData {
     s.channels.add(ch);
     // Subscribing again to a book is how a client asks for a fresh snapshot.
     if (kind === 'book') this.responses.send(s, this.bookSnapshot(m, ch, depth));
-    else if (kind === 'ticker') this.responses.send(s, this.tickerMessage(m, ch));
+    else if (kind === 'ticker') {
+      // A content not sent yet is numbered now, for everyone: the timer would otherwise send it again
+      // under the next seq, and one seq would stand for two contents.
+      if (!this.advanceTicker(m)) this.responses.send(s, this.tickerMessage(m, ch));
+      else this.broadcast(set, this.tickerMessage(m, ch));
+    }
   }
 
   unsubscribe(s: Session, ch: string): void {
@@ -114,13 +119,18 @@ export class MarketData {
     for (const [ch, set] of this.subs) {
       if (set.size === 0 || !ch.startsWith('ticker.')) continue;
       const m = this.mirrors.get(ch.slice(7));
-      if (m === undefined) continue;
-      const content = `${m.best('BUY')}|${m.best('SELL')}|${m.lastPrice}|${m.markPrice}`;
-      if (content === m.lastTicker) continue;
-      m.lastTicker = content;
-      m.tickerSeq++;
+      if (m === undefined || !this.advanceTicker(m)) continue;
       this.broadcast(set, this.tickerMessage(m, ch));
     }
+  }
+
+  /** Numbers the ticker's content if it changed since it was last numbered; true when it did. */
+  private advanceTicker(m: BookMirror): boolean {
+    const content = `${m.best('BUY')}|${m.best('SELL')}|${m.lastPrice}|${m.markPrice}`;
+    if (content === m.lastTicker) return false;
+    m.lastTicker = content;
+    m.tickerSeq++;
+    return true;
   }
 
   // ---- messages ------------------------------------------------------------------------------------------

@@ -198,3 +198,29 @@ describe('book stream', () => {
     }
   });
 });
+
+describe('ticker', () => {
+  it('numbers each content once: no repeat under a new seq after subscribing', async () => {
+    const server = await startServer({ tickerIntervalMs: 20 });
+    try {
+      await createInstrument(server);
+      const alice = await createTrader(server, 'alice');
+      const a = await RawClient.connect(server);
+      await a.auth(alice);
+      await a.call('place', limit('BUY', '80', '1'));
+      const w = await RawClient.connect(server);
+      await w.call('subscribe', { channel: `ticker.${SYM}` });
+      const first = await w.next((m) => m.channel === `ticker.${SYM}`);
+      expect(first.bestBid).toBe('80');
+      await new Promise((r) => setTimeout(r, 200)); // ten ticks, nothing changed
+      expect(w.stream(`ticker.${SYM}`)).toHaveLength(1);
+      await a.call('place', limit('BUY', '81', '1'));
+      const next = await w.next((m) => m.channel === `ticker.${SYM}` && m.bestBid === '81');
+      expect(next.seq).toBe(first.seq + 1);
+      a.close();
+      w.close();
+    } finally {
+      await server.stop();
+    }
+  });
+});
