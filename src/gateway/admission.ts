@@ -62,6 +62,25 @@ export class Admission {
   }
 
   /**
+   * Forgets the account buckets that refilled to their burst: a full bucket is what a new one would be, so
+   * nothing changes for the account, and the map holds only accounts trading now (gateway sweep).
+   */
+  forgetFullBuckets(now: number): number {
+    let n = 0;
+    for (const [acc, b] of this.accountBuckets) {
+      if (b.remaining(now) >= b.capacity) {
+        this.accountBuckets.delete(acc);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  get accountBucketCount(): number {
+    return this.accountBuckets.size;
+  }
+
+  /**
    * Load shedding: when the queue falls behind (commands sequenced but not released, or batches not yet
    * enqueued in fast mode), or the workers fall behind on writing what the queue holds, new trader commands
    * are refused with a retry hint instead of piling up without bound, in memory or in Redis (which refuses

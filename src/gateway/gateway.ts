@@ -87,6 +87,7 @@ export class Gateway {
   private readonly requests: Requests;
   private readonly router: Router;
   private readonly views: AccountViews;
+  private readonly admission: Admission;
   private readonly presence = new Presence();
   private readonly sequencer: Sequencer;
   /** Views are dropped only where the database can answer for them (keepReason, Presence). */
@@ -139,6 +140,7 @@ export class Gateway {
       deps.orderArchive ? { archive: deps.orderArchive, timeoutMs: deps.orderArchiveTimeoutMs } : null,
     );
     this.views = views;
+    this.admission = admission;
     this.sequencer = sequencer;
     this.dropsViews = cfg.accountViewIdleMs > 0 && deps.orderArchive != null;
     metrics.gauge('exchange_account_views', 'Accounts the gateway keeps in memory', () => views.size);
@@ -177,11 +179,10 @@ export class Gateway {
     this.market.seed();
     this.tickerTimer = setInterval(() => this.market.tick(), this.cfg.tickerIntervalMs);
     this.tickerTimer.unref();
-    if (this.dropsViews) {
-      const idleMs = this.cfg.accountViewIdleMs;
-      this.sweepTimer = setInterval(() => this.sweepViews(), Math.max(100, Math.min(30_000, idleMs >> 1)));
-      this.sweepTimer.unref();
-    }
+    const idleMs = this.cfg.accountViewIdleMs;
+    const sweepMs = this.dropsViews ? Math.max(100, Math.min(30_000, idleMs >> 1)) : 30_000;
+    this.sweepTimer = setInterval(() => this.sweepViews(), sweepMs);
+    this.sweepTimer.unref();
     this.open = true;
   }
 
@@ -191,10 +192,15 @@ export class Gateway {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
   }
 
-  /** Drops the views of users away for ACCOUNT_VIEW_IDLE_MS whose changes the database has. */
+  /**
+   * Per-account memory of accounts nobody trades with now: account rate buckets back at their burst, and
+   * the views of users away for ACCOUNT_VIEW_IDLE_MS whose changes the database has. Returns the views
+   * dropped.
+   */
   sweepViews(nowMs = Date.now()): number {
+    this.admission.forgetFullBuckets(performance.now());
     const persisted = this.sequencer.persistedSeq;
-    if (persisted < 0) return 0; // the watermark is not known yet
+    if (!this.dropsViews || persisted < 0) return 0; // no archive, or the watermark is not known yet
     const idleMs = this.cfg.accountViewIdleMs;
     const n = this.views.sweep(persisted, (userId) => this.presence.away(userId, nowMs, idleMs));
     this.presence.forgetAway(nowMs, idleMs);

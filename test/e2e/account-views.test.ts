@@ -8,6 +8,7 @@ import { describe, expect, test } from 'vitest';
 import type { EngineApi } from '../../engine/api.js';
 import type { OrderState } from '../../engine/events.js';
 import { AccountViews, keepReason, Ring } from '../../src/gateway/account-view.js';
+import { Admission } from '../../src/gateway/admission.js';
 import { Presence } from '../../src/gateway/presence.js';
 
 /** Accounts 1 and 2 belong to user 10, account 3 to user 20. */
@@ -138,5 +139,26 @@ describe('ring', () => {
     expect(ring.items.length).toBe(0);
     v.putOrder({ orderId: 1, status: 'FILLED', clientOrderId: null } as unknown as OrderState);
     expect(v.orderById(1)?.status).toBe('FILLED');
+  });
+});
+
+describe('account rate buckets', () => {
+  test('are forgotten once refilled to their burst (a new one would be the same), kept while spent', () => {
+    const admission = new Admission({} as never, {
+      accountRateBurst: 100,
+      accountRatePerSec: 10,
+      maxBacklog: 1,
+      maxPersistLag: 0,
+    });
+    const session = { bucket: { refund: () => {} } } as never;
+    admission.takeAccount(session, 1, 50, 0);
+    admission.takeAccount(session, 2, 1, 0);
+    expect(admission.accountBucketCount).toBe(2);
+    expect(admission.forgetFullBuckets(50)).toBe(0); // 0.05 s: half a unit back, neither full
+    expect(admission.forgetFullBuckets(1_000)).toBe(1); // account 2 (1 spent) is full again
+    expect(admission.accountBucketCount).toBe(1);
+    expect(admission.forgetFullBuckets(4_000)).toBe(0); // account 1: 50 spent, 40 back
+    expect(admission.forgetFullBuckets(5_000)).toBe(1); // ... and 50 after 5 s
+    expect(admission.accountBucketCount).toBe(0);
   });
 });
