@@ -124,6 +124,7 @@ export class ExchangeServer {
       orderArchiveTimeoutMs: this.options.orderArchiveTimeoutMs,
     });
     this.operator = new Operator(this.engine, this.sequencer, this.keys);
+    this.operator.onRevoke((apiKey) => this.gateway.keyRevoked(apiKey));
     this.batcher.onFatal((err) => {
       this.fatal = err;
       this.log.fatal({ err }, 'output batcher failed: no longer accepting commands');
@@ -176,6 +177,7 @@ export class ExchangeServer {
       this.log.info({ seq, ms: Date.now() - started }, 'recovered');
     }
     this.gateway.start();
+    this.operator.open = true;
     this.state = 'ready';
     this.log.info(
       { port: this.port, adminPort: this.adminPort, commitMode: this.batcher.mode, seq: this.engine.lastSeq },
@@ -209,6 +211,7 @@ export class ExchangeServer {
     if (this.state === 'stopping') return;
     this.state = 'stopping';
     this.log.info('shutting down');
+    if (this.operator) this.operator.open = false;
     this.ws.stopListening();
     this.gateway.stop();
     this.sequencer.close('shutting down');

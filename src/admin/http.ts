@@ -105,8 +105,10 @@ export class AdminServer {
       if (v === undefined) throw new OperatorError('NOT_FOUND', `no ${what}`, 404);
       return v;
     };
+    if (req.method === 'GET' && a === 'status') return send(res, 200, this.status());
+    // Everything else reads or changes the engine, which is not the released state until recovery is done.
+    this.op.checkOpen();
     if (req.method === 'GET') {
-      if (a === 'status') return send(res, 200, this.status());
       if (a === 'instruments' && b === undefined) return send(res, 200, engine.instruments());
       if (a === 'users' && b !== undefined && c === undefined)
         return send(res, 200, found(engine.user(id(b)), 'user'));
@@ -129,8 +131,7 @@ export class AdminServer {
       throw new OperatorError('NOT_FOUND', 'no such route', 404);
     }
     if (req.method === 'DELETE' && a === 'api-keys' && b !== undefined) {
-      const ok = await this.op.keys.revoke(b);
-      return send(res, ok ? 200 : 404, { revoked: ok });
+      return send(res, 200, await this.op.revokeApiKey(b));
     }
     if (req.method !== 'POST') throw new OperatorError('NOT_FOUND', 'no such route', 404);
     const body = await readJson(req);

@@ -44,11 +44,43 @@ export const ROUTES: Record<string, CommandType> = {
 };
 
 export class Operator {
+  /**
+   * False until recovery is done (set by the server): a command sequenced while the journal is still being
+   * replayed would take a seq recovery is about to reuse, and its reads see a half-replayed engine.
+   */
+  open = false;
+  private readonly revokeListeners: ((apiKey: string) => void)[] = [];
+
   constructor(
     readonly engine: EngineApi,
     private readonly sequencer: Sequencer,
     readonly keys: KeyStore,
   ) {}
+
+  /** Refuses (503, retryAfterMs) while the server is not open: recovering, or shutting down. */
+  checkOpen(): void {
+    if (!this.open) {
+      throw new OperatorError(
+        'UNAVAILABLE',
+        'the server is not open (recovering or shutting down): retry once /health says ready',
+        503,
+        { retryAfterMs: 1000 },
+      );
+    }
+  }
+
+  /** Called with the key of every revocation (the gateway closes that key's connections). */
+  onRevoke(listener: (apiKey: string) => void): void {
+    this.revokeListeners.push(listener);
+  }
+
+  /** Revokes a key; its open connections are closed at once. NOT_FOUND for a key that does not exist. */
+  async revokeApiKey(apiKey: string): Promise<{ revoked: true }> {
+    this.checkOpen();
+    if (!(await this.keys.revoke(apiKey))) throw new OperatorError('NOT_FOUND', 'no such API key', 404);
+    for (const l of this.revokeListeners) l(apiKey);
+    return { revoked: true };
+  }
 
   /** Applies one operator command and resolves with its events once they are released. */
   async command(body: Record<string, unknown>): Promise<CommandResult> {
@@ -62,6 +94,7 @@ export class Operator {
     }
     // seq and ts are the sequencer's to stamp, never the caller's.
     const { seq: _s, ts: _t, ...rest } = body;
+    this.checkOpen();
     if (!this.sequencer.accepting) throw new OperatorError('UNAVAILABLE', 'not accepting commands', 503);
     const r = this.sequencer.submit(rest as unknown as CommandBody);
     await this.sequencer.whenReleased(r.seq);
@@ -75,6 +108,7 @@ export class Operator {
   }
 
   async createApiKey(userId: number, accountIds: number[], label: string) {
+    this.checkOpen();
     if (!Number.isSafeInteger(userId) || this.engine.user(userId) === undefined) {
       throw new OperatorError('UNKNOWN_USER', `no user ${userId}`, 404);
     }

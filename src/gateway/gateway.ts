@@ -36,7 +36,7 @@ import { Queries } from './queries.js';
 import { Requests } from './requests.js';
 import { Responses } from './responses.js';
 import { Router } from './router.js';
-import type { Session } from './session.js';
+import { CLOSE_KEY_REVOKED, type Session } from './session.js';
 import { Subscriptions } from './subscriptions.js';
 
 type GatewayConfig = Pick<
@@ -209,6 +209,12 @@ export class Gateway {
 
   get pendingCount(): number {
     return this.acks.count;
+  }
+
+  /** An operator revoked a key: the connections logged in with it are closed (4003), not left trading. */
+  keyRevoked(apiKey: string): void {
+    for (const s of this.sessions)
+      if (s.key?.apiKey === apiKey) s.close(CLOSE_KEY_REVOKED, 'API key revoked');
   }
 
   // ---- connection lifecycle (uWS open / close) ----------------------------------------------------------

@@ -18,6 +18,7 @@ export interface SocketData {
 
 export const CLOSE_SLOW_CONSUMER = 4008;
 export const CLOSE_SHUTDOWN = 1001;
+export const CLOSE_KEY_REVOKED = 4003;
 
 let nextSessionId = 1;
 

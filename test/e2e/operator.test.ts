@@ -1,0 +1,99 @@
+/**
+ * The operator's surface where it could hurt: nothing is sequenced while the server recovers (the command
+ * would take a seq the replay is about to reuse, and vanish), and a revoked API key stops trading at once,
+ * on the connections already logged in with it. Found by an adversarial probe of the operator surface.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { silentLogger } from '../../src/log.js';
+import { MemoryBatcher } from '../../src/pipeline/memory-batcher.js';
+import { authParams } from '../../src/protocol/sign.js';
+import { ExchangeServer } from '../../src/server.js';
+import {
+  ADMIN_TOKEN,
+  admin,
+  createInstrument,
+  createTrader,
+  RawClient,
+  startServer,
+  until,
+} from './helpers.js';
+
+describe('operator commands while recovering', () => {
+  let server: ExchangeServer | undefined;
+  afterAll(async () => server?.stop());
+
+  it('are refused 503 UNAVAILABLE with retryAfterMs, nothing sequenced; accepted once ready', async () => {
+    let finish!: (seq: number) => void;
+    let recovering = false;
+    const config = loadConfig(
+      [],
+      {},
+      {
+        host: '127.0.0.1',
+        port: 0,
+        adminHost: '127.0.0.1',
+        adminPort: 0,
+        adminToken: ADMIN_TOKEN,
+        batcher: 'memory',
+        logLevel: 'silent',
+      },
+    );
+    server = new ExchangeServer({
+      config,
+      log: silentLogger,
+      batcher: new MemoryBatcher({ mode: 'durable' }),
+      recover: () => {
+        recovering = true;
+        return new Promise<number>((r) => {
+          finish = r;
+        });
+      },
+    });
+    const started = server.start();
+    await until(() => recovering);
+    const s = server;
+    const during = await admin(s, 'POST', '/v1/users', { name: 'mid-replay', email: null });
+    expect(during.status).toBe(503);
+    expect(during.body.error).toMatchObject({ code: 'UNAVAILABLE', data: { retryAfterMs: 1000 } });
+    expect((await admin(s, 'GET', '/v1/instruments')).status).toBe(503);
+    expect((await admin(s, 'POST', '/v1/api-keys', { userId: 1 })).status).toBe(503);
+    // The status route answers (an operator watches recovery through it).
+    expect((await admin(s, 'GET', '/v1/status')).body.status).toBe('recovering');
+    expect(s.engine.lastSeq).toBe(0);
+    finish(0);
+    await started;
+    const after = await admin(s, 'POST', '/v1/users', { name: 'after', email: null });
+    expect(after.status).toBe(200);
+    expect(after.body.seq).toBe(1);
+  });
+});
+
+describe('API key revocation', () => {
+  let server: ExchangeServer | undefined;
+  afterAll(async () => server?.stop());
+
+  it('closes the connections logged in with the key (4003), refuses it at login; an unknown key is 404', async () => {
+    server = await startServer();
+    await createInstrument(server);
+    const alice = await createTrader(server, 'alice');
+    const bob = await createTrader(server, 'bob');
+    const a = await RawClient.connect(server);
+    const b = await RawClient.connect(server);
+    await a.auth(alice);
+    await b.auth(bob);
+    const revoked = await admin(server, 'DELETE', `/v1/api-keys/${alice.apiKey}`);
+    expect(revoked).toMatchObject({ status: 200, body: { revoked: true } });
+    await a.waitClosed();
+    expect(a.closed?.code).toBe(4003);
+    // Bob's connection is untouched.
+    expect((await b.call('ping')).result).toBeDefined();
+    const again = await RawClient.connect(server);
+    const login = await again.call('auth', authParams(alice.apiKey, alice.secret));
+    expect(login.error.code).toBe('INVALID_SIGNATURE');
+    const unknown = await admin(server, 'DELETE', '/v1/api-keys/no-such-key');
+    expect(unknown).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+    b.close();
+    again.close();
+  });
+});
