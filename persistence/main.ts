@@ -27,6 +27,7 @@ const log = pino({ name: 'persistence', level: env.LOG_LEVEL ?? 'info' });
 async function main(): Promise<void> {
   if (!Number.isInteger(concurrency) || concurrency < 1)
     throw new Error('WORKER_CONCURRENCY: a positive integer');
+  if (!Number.isInteger(writers) || writers < 1) throw new Error('WORKER_WRITERS: a positive integer');
   if ((env.MIGRATE ?? '1') !== '0') await migrate({ databaseUrl, log: (m) => log.info(m) });
 
   // BullMQ's worker connections block (BZPOPMIN) and must retry forever rather than fail a command.

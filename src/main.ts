@@ -96,7 +96,16 @@ async function main(): Promise<void> {
   // order_status on orders the gateway no longer remembers: the orders the workers persisted.
   const orderArchive: OrderArchive | undefined =
     durable && pool !== null ? new PgOrderArchive(pool) : undefined;
-  const workers = durable ? startWorkers(config.workers, process.env, log) : [];
+  // The workers read their settings from the environment: hand them the server's resolved ones, so a flag
+  // (--database-url, --queue-name...) reaches them as it reached the server, over any env or default.
+  const workerEnv = {
+    ...process.env,
+    DATABASE_URL: config.databaseUrl,
+    REDIS_URL: config.redisUrl,
+    QUEUE_NAME: config.queueName,
+    LOG_LEVEL: config.logLevel,
+  };
+  const workers = durable ? startWorkers(config.workers, workerEnv, log) : [];
   const server = new ExchangeServer({
     config,
     log,

@@ -23,12 +23,20 @@ interface Running {
 
 /** `npm start` with this test's database, queue and ports; resolves once /health says ready. */
 async function start(port: number, adminPort: number): Promise<Running> {
-  const child = spawn('npm', ['start'], {
+  // Database and queue as flags, over decoy environment values: what the server resolves must reach the
+  // workers it forks too (they once read only the environment, and persisted nothing).
+  const flags = [
+    '--database-url',
+    `postgres://postgres@127.0.0.1:5432/${DB}`,
+    '--queue-name',
+    `product-${suffix}`,
+  ];
+  const child = spawn('npm', ['start', '--', ...flags], {
     cwd: ROOT,
     env: {
       ...process.env,
-      DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${DB}`,
-      QUEUE_NAME: `product-${suffix}`,
+      DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${DB}_decoy`,
+      QUEUE_NAME: `product-${suffix}-decoy`,
       PORT: String(port),
       HOST: '127.0.0.1',
       ADMIN_PORT: String(adminPort),
