@@ -474,6 +474,30 @@ export class Engine implements EngineApi, MatchSink {
     return victims.length;
   }
 
+  /**
+   * Moves `lots` of a live order's remaining quantity to cancelled (the risk core's clip of an order its
+   * position no longer backs), keeping its book level's total; with nothing left the order is cancelled.
+   */
+  clipOrder(order: Order, lots: number, reason: CancelReason): void {
+    this.touch(order);
+    order.updatedAt = this.ts;
+    if (lots >= order.remainingLots) {
+      this.takeOut(order);
+      order.cancel(reason);
+      this.finish(order);
+      return;
+    }
+    order.remainingLots -= lots;
+    order.cancelledLots += lots;
+    const level = order.level;
+    if (level !== null) {
+      level.totalLots -= lots;
+      const market = this.marketOf(order.instrument);
+      this.touchLevel(market.book.sideOf(order.side), level, market);
+    }
+    this.risk?.reserve(order);
+  }
+
   private amend(cmd: AmendOrder): void {
     const order = this.findOwned(cmd);
     if (order === undefined) return;

@@ -10,6 +10,7 @@
  */
 import type { AccountStatus } from '../enums.js';
 import type { AccountEvent, AccountState } from '../events.js';
+import type { Order } from '../order.js';
 import { add, format, min, sub, type Units } from '../units.js';
 import type { Position } from './position.js';
 
@@ -34,6 +35,8 @@ export class Account {
   marginCalled = false;
   /** Open positions by instrument id. */
   readonly positions = new Map<number, Position>();
+  /** Orders whose size the positions promise (reclip.ts); null until first needed. */
+  promising: Set<Order> | null = null;
   dirtySeq = 0;
   /**
    * The seq of the last command that changed an input of this account's liquidation prices: its balance or

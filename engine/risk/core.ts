@@ -7,6 +7,7 @@ import type { Command } from '../commands.js';
 import type { Engine } from '../engine.js';
 import type { LedgerEntryType, RejectReason } from '../enums.js';
 import type { AccountState, EngineEvent, PositionState } from '../events.js';
+import type { Instrument } from '../instrument.js';
 import type { Order } from '../order.js';
 import type { FillMoney, RiskPort } from '../risk-port.js';
 import { add, format, type Units } from '../units.js';
@@ -16,6 +17,7 @@ import { endCommand, liquidationPrice } from './liquidation.js';
 import { applyFunding, markPrice, setTpSl } from './marks.js';
 import type { Position } from './position.js';
 import { admit, admitAmend, reserve } from './pretrade.js';
+import { reclipAll } from './reclip.js';
 import { settle } from './settlement.js';
 
 /** Money that left the accounts' balances for the exchange, per currency; the audit identity uses it. */
@@ -41,6 +43,8 @@ export class RiskCore implements RiskPort {
   /** Accounts and positions changed by the current command (state events are coalesced per command). */
   readonly dirtyAccounts: Account[] = [];
   readonly dirtyPositions: Position[] = [];
+  /** (account, instrument) pairs, flat, whose position shrank in this command: their promises get clipped. */
+  readonly reclipQueue: Array<Account | Instrument> = [];
   readonly engine: Engine;
 
   constructor(engine: Engine) {
@@ -105,6 +109,7 @@ export class RiskCore implements RiskPort {
   }
 
   endCommand(): void {
+    if (this.reclipQueue.length > 0) reclipAll(this);
     endCommand(this);
   }
 

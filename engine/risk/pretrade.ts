@@ -4,6 +4,7 @@ import { add, sub, type Units } from '../units.js';
 import type { RiskCore } from './core.js';
 import { fee, initialMargin } from './money.js';
 import type { Position } from './position.js';
+import { promises, promisingOrders } from './reclip.js';
 
 export function admit(core: RiskCore, order: Order): RejectReason | null {
   const account = core.accounts.get(order.accountId)!;
@@ -16,7 +17,8 @@ export function admit(core: RiskCore, order: Order): RejectReason | null {
 
   const position = account.positions.get(ins.id);
   if (order.reduceOnly) {
-    const reason = clipReduceOnly(core, order, position);
+    // A cash account's plain sells promise its holding as much as reduce-only ones do.
+    const reason = clipReduceOnly(core, order, position, !account.marginEnabled);
     if (reason !== null) return reason;
   } else if (!account.marginEnabled && order.side === 'SELL') {
     // A cash account sells only what it holds (less what its other sells already promise).
@@ -31,22 +33,25 @@ export function admit(core: RiskCore, order: Order): RejectReason | null {
   order.reserved = required;
   account.orderMargin = add(account.orderMargin, required);
   core.touchAccount(account);
+  if (promises(account, order)) promisingOrders(core, account).add(order);
   return null;
 }
 
 /**
  * Reduce-only orders are clipped, not refused: the quantity beyond what the position (less the account's
- * other live reduce-only orders on the same side) can absorb is moved to cancelled at once.
+ * other live reduce-only orders on the same side, or all its sells on a cash account: `allSameSide`) can
+ * absorb is moved to cancelled at once.
  */
 export function clipReduceOnly(
   core: RiskCore,
   order: Order,
   position: Position | undefined,
+  allSameSide = false,
 ): RejectReason | null {
   if (position === undefined || position.lots === 0) return 'REDUCE_ONLY_NO_POSITION';
   if (position.lots > 0 === (order.side === 'BUY')) return 'REDUCE_ONLY_WOULD_INCREASE';
   const size = position.lots > 0 ? position.lots : -position.lots;
-  const room = size - pendingLots(core, order, true);
+  const room = size - pendingLots(core, order, !allSameSide);
   if (room <= 0) return 'REDUCE_ONLY_WOULD_INCREASE';
   if (order.remainingLots > room) {
     order.cancelledLots += order.remainingLots - room;
@@ -112,12 +117,20 @@ export function admitAmend(
   const account = core.accounts.get(order.accountId)!;
   if (account.status !== 'ACTIVE') return 'ACCOUNT_NOT_ACTIVE';
   const newRemaining = quantityLots - order.filledLots - order.cancelledLots;
-  if (order.reduceOnly && newRemaining > order.remainingLots) {
-    // An increase must still fit what the position (less the other reduce-only orders) can absorb.
+  if (newRemaining > order.remainingLots) {
     const position = account.positions.get(order.instrument.id);
-    if (position === undefined || position.lots === 0) return 'REDUCE_ONLY_NO_POSITION';
-    if (newRemaining > Math.abs(position.lots) - pendingLots(core, order, true))
-      return 'REDUCE_ONLY_WOULD_INCREASE';
+    if (order.reduceOnly) {
+      // An increase must still close the position (its direction may have flipped since) and fit what it
+      // can absorb, less the other reduce-only orders (all sells, on a cash account).
+      if (position === undefined || position.lots === 0) return 'REDUCE_ONLY_NO_POSITION';
+      if (position.lots > 0 === (order.side === 'BUY')) return 'REDUCE_ONLY_WOULD_INCREASE';
+      if (newRemaining > Math.abs(position.lots) - pendingLots(core, order, account.marginEnabled))
+        return 'REDUCE_ONLY_WOULD_INCREASE';
+    } else if (!account.marginEnabled && order.side === 'SELL') {
+      // As at admission: a cash account sells only what it holds, less its other sells.
+      const held = position === undefined || position.lots < 0 ? 0 : position.lots;
+      if (newRemaining > held - pendingLots(core, order, false)) return 'SHORT_NOT_ALLOWED';
+    }
   }
   const savedPrice = order.priceTicks;
   const savedQty = order.quantityLots;

@@ -7,6 +7,7 @@ import type { RiskCore } from './core.js';
 import { fee } from './money.js';
 import { Position } from './position.js';
 import { reserve } from './pretrade.js';
+import { positionReduced } from './reclip.js';
 
 export function settle(
   core: RiskCore,
@@ -103,6 +104,7 @@ export function moveAndRealize(
   }
   const size = position.lots > 0 ? position.lots : -position.lots;
   const closing = Math.min(lots, size);
+  positionReduced(core, account, ins);
   const r = position.reduce(closing, priceTicks);
   account.marginUsed = sub(account.marginUsed, r.marginReleased);
   account.realizedPnl = add(account.realizedPnl, r.pnl);

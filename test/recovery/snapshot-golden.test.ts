@@ -47,29 +47,53 @@ function drive(seed: number, n: number, risk: boolean): Engine {
   return engine;
 }
 
+/**
+ * `stateHash` is the state each fixture was taken from, as the build that wrote it hashed it (the hashed text
+ * is unchanged since). `drive` rebuilt that state until 2026-11-25, when a risk rule changed (reduce-only
+ * orders and cash-account sells clipped as their position shrinks, engine/risk/reclip.ts) and the risk flow
+ * stopped producing it: a fixture is a stored state, so it is checked against its recorded hash, and `drive`
+ * is compared only where the rules it exercises did not change (`sameRules`).
+ */
 const CASES = [
-  { file: 'snapshot-v2-risk.bin', seed: 7, n: 3000, risk: true },
-  { file: 'snapshot-v2-norisk.bin', seed: 11, n: 1500, risk: false },
+  {
+    file: 'snapshot-v2-risk.bin',
+    seed: 7,
+    n: 3000,
+    risk: true,
+    stateHash: 'd54c66d2ace93bfc271dc3315edede4dce4c439fb74edcae00cf3a70fd196d7f',
+    sameRules: false,
+  },
+  {
+    file: 'snapshot-v2-norisk.bin',
+    seed: 11,
+    n: 1500,
+    risk: false,
+    stateHash: 'dbf289687373524c2d08e25d5c2d2827cc18f87ae9de75b66ff1c9f71e2fc816',
+    sameRules: true,
+  },
 ];
 
 describe('stored snapshots (format version 2)', () => {
   for (const c of CASES) {
     test(`${c.file}: restores to the state it was taken from, and is what the writer writes today`, () => {
-      const engine = drive(c.seed, c.n, c.risk);
       const path = join(DIR, c.file);
       if (!existsSync(path) && process.env.SNAPSHOT_GOLDEN_WRITE === '1') {
-        writeFileSync(path, snapshotEngine(engine));
+        writeFileSync(path, snapshotEngine(drive(c.seed, c.n, c.risk)));
       }
       const golden = new Uint8Array(readFileSync(path));
       expect(snapshotInfo(golden).version).toBe(2);
       expect(snapshotInfo(golden).orders).toBeGreaterThan(20);
       const restored = restoreEngine(golden);
-      expect(restored.stateHash()).toBe(engine.stateHash());
-      const now = snapshotEngine(engine);
-      expect(createHash('sha256').update(now).digest('hex')).toBe(
-        createHash('sha256').update(golden).digest('hex'),
-      );
+      expect(restored.stateHash()).toBe(c.stateHash);
+      // The writer writes the same bytes for that state today.
       expect(Buffer.from(snapshotEngine(restored)).equals(Buffer.from(golden))).toBe(true);
+      if (c.sameRules) {
+        const engine = drive(c.seed, c.n, c.risk);
+        expect(engine.stateHash()).toBe(c.stateHash);
+        expect(createHash('sha256').update(snapshotEngine(engine)).digest('hex')).toBe(
+          createHash('sha256').update(golden).digest('hex'),
+        );
+      }
     });
   }
 });
