@@ -326,12 +326,18 @@ export class Engine implements EngineApi, MatchSink {
   // ---- operator commands -----------------------------------------------------------------------------------
 
   private createUser(cmd: CreateUser & { seq: number; ts: number }): void {
-    if (typeof cmd.name !== 'string' || cmd.name.length === 0 || cmd.name.length > 200) {
+    // NUL is refused: PostgreSQL text cannot store it, and a row the workers cannot write stops persistence.
+    if (
+      typeof cmd.name !== 'string' ||
+      cmd.name.length === 0 ||
+      cmd.name.length > 200 ||
+      cmd.name.includes('\u0000')
+    ) {
       this.reject(cmd, 'INVALID_COMMAND', null, null);
       return;
     }
     const email = cmd.email ?? null;
-    if (email !== null && (typeof email !== 'string' || email.length > 320)) {
+    if (email !== null && (typeof email !== 'string' || email.length > 320 || email.includes('\u0000'))) {
       this.reject(cmd, 'INVALID_COMMAND', null, null);
       return;
     }

@@ -241,7 +241,12 @@ export function instrumentFromCommand(id: number, cmd: CreateInstrument): Instru
   // A negative maker rate (a rebate) is allowed; it may never exceed the taker rate, or the exchange pays out.
   if (maker === undefined || taker === undefined || taker < 0n || maker > taker || taker >= 100_000_000n)
     return 'INVALID_AMOUNT';
-  if (!Number.isSafeInteger(cmd.fundingIntervalSeconds) || cmd.fundingIntervalSeconds < 0)
+  // The column is a PostgreSQL integer: a larger value (a typo in microseconds) could never be persisted.
+  if (
+    !Number.isSafeInteger(cmd.fundingIntervalSeconds) ||
+    cmd.fundingIntervalSeconds < 0 ||
+    cmd.fundingIntervalSeconds > 2_147_483_647
+  )
     return 'INVALID_COMMAND';
   const spec: InstrumentSpec = {
     instrumentId: id,

@@ -140,8 +140,17 @@ export class AdminServer {
       if (!Array.isArray(accountIds) || !accountIds.every((x) => Number.isSafeInteger(x) && x > 0)) {
         throw new OperatorError('INVALID_PARAMS', 'accountIds: an array of account ids', 400);
       }
-      const label = typeof body.label === 'string' ? body.label : '';
-      return send(res, 201, await this.op.createApiKey(Number(body.userId), accountIds as number[], label));
+      const label = body.label ?? '';
+      if (typeof label !== 'string' || label.length > 200 || label.includes('\u0000')) {
+        throw new OperatorError(
+          'INVALID_PARAMS',
+          'label: a string of at most 200 characters, without NUL',
+          400,
+        );
+      }
+      if (!Number.isSafeInteger(body.userId))
+        throw new OperatorError('INVALID_PARAMS', 'userId: an integer', 400);
+      return send(res, 201, await this.op.createApiKey(body.userId as number, accountIds as number[], label));
     }
     const type = a === undefined ? undefined : ROUTES[a];
     if (type === undefined || b !== undefined) throw new OperatorError('NOT_FOUND', 'no such route', 404);

@@ -2,8 +2,7 @@
  * API keys in PostgreSQL (table api_keys, created by sql/migrations): key id, the user's UUID, the secret's
  * SHA-256 and a label. The secret is never stored.
  *
- * Keys here are not narrowed to accounts (the table has no column for it): a key reaches all of its
- * user's accounts. The user row is written by the persistence workers, shortly after the create_user batch
+ * A key may be narrowed to some of its user's accounts (`account_ids`, empty: all of them). The user row is written by the persistence workers, shortly after the create_user batch
  * is released, so creating a key for a brand-new user retries briefly on the foreign key.
  */
 import { type DatabasePool, sql } from 'slonik';
@@ -15,6 +14,7 @@ interface Row {
   user_id: string;
   secret_hash: string;
   label: string | null;
+  account_ids: string[];
   created_at: string;
   revoked_at: string | null;
 }
@@ -24,7 +24,7 @@ function toRecord(r: Row): ApiKeyRecord {
     apiKey: r.key_id,
     userId: fromUuid(r.user_id).id,
     secretHash: r.secret_hash,
-    accountIds: [],
+    accountIds: r.account_ids.map(Number),
     label: r.label ?? '',
     createdAt: new Date(r.created_at),
     revokedAt: r.revoked_at === null ? null : new Date(r.revoked_at),
@@ -40,23 +40,21 @@ export class PgKeyStore implements KeyStore {
 
   async get(apiKey: string): Promise<ApiKeyRecord | undefined> {
     const r = await this.pool.maybeOne(
-      sql.unsafe`SELECT key_id, user_id::text, secret_hash, label, created_at::text, revoked_at::text
+      sql.unsafe`SELECT key_id, user_id::text, secret_hash, label, account_ids::text[], created_at::text, revoked_at::text
                     FROM api_keys WHERE key_id = ${apiKey}`,
     );
     return r === null ? undefined : toRecord(r as Row);
   }
 
   async create(userId: number, accountIds: number[], label: string): Promise<NewApiKey> {
-    if (accountIds.length > 0) {
-      throw new Error('keys limited to some accounts are not supported with the PostgreSQL key store');
-    }
-    const k = generateKey(userId, [], label);
+    const k = generateKey(userId, accountIds, label);
     const deadline = Date.now() + this.userWaitMs;
     for (;;) {
       try {
         await this.pool.query(
-          sql.unsafe`INSERT INTO api_keys (key_id, user_id, secret_hash, label)
-                     VALUES (${k.record.apiKey}, ${toUuid('user', userId)}::uuid, ${k.record.secretHash}, ${label})`,
+          sql.unsafe`INSERT INTO api_keys (key_id, user_id, secret_hash, label, account_ids)
+                     VALUES (${k.record.apiKey}, ${toUuid('user', userId)}::uuid, ${k.record.secretHash}, ${label},
+                             ${sql.array(accountIds, 'int8')})`,
         );
         return k;
       } catch (e) {
@@ -78,7 +76,7 @@ export class PgKeyStore implements KeyStore {
 
   async list(userId: number): Promise<ApiKeyRecord[]> {
     const rows = await this.pool.any(
-      sql.unsafe`SELECT key_id, user_id::text, secret_hash, label, created_at::text, revoked_at::text
+      sql.unsafe`SELECT key_id, user_id::text, secret_hash, label, account_ids::text[], created_at::text, revoked_at::text
                     FROM api_keys WHERE user_id = ${toUuid('user', userId)}::uuid ORDER BY created_at`,
     );
     return (rows as readonly Row[]).map(toRecord);

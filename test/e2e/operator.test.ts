@@ -12,6 +12,7 @@ import { ExchangeServer } from '../../src/server.js';
 import {
   ADMIN_TOKEN,
   admin,
+  BTC,
   createInstrument,
   createTrader,
   RawClient,
@@ -95,5 +96,30 @@ describe('API key revocation', () => {
     expect(unknown).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
     b.close();
     again.close();
+  });
+});
+
+describe('operator input the database could not store', () => {
+  let server: ExchangeServer | undefined;
+  afterAll(async () => server?.stop());
+
+  it('is refused with a code instead of stopping persistence later', async () => {
+    server = await startServer();
+    const s = server;
+    // NUL: PostgreSQL text cannot hold it, so the workers would retry that batch until they stop.
+    const nul = await admin(s, 'POST', '/v1/users', { name: 'eve\u0000', email: null });
+    expect(nul).toMatchObject({ status: 422, body: { error: { code: 'INVALID_COMMAND' } } });
+    const nulMail = await admin(s, 'POST', '/v1/users', { name: 'eve', email: 'e\u0000@x' });
+    expect(nulMail.body.error.code).toBe('INVALID_COMMAND');
+    // funding_interval_seconds is an integer column: a value in microseconds by mistake does not fit.
+    const big = await admin(s, 'POST', '/v1/instruments', { ...BTC, fundingIntervalSeconds: 28_800_000_000 });
+    expect(big).toMatchObject({ status: 422, body: { error: { code: 'INVALID_COMMAND' } } });
+    const user = await admin(s, 'POST', '/v1/users', { name: 'eve', email: null });
+    const userId = user.body.events[0].userId;
+    const label = await admin(s, 'POST', '/v1/api-keys', { userId, label: 'a\u0000b' });
+    expect(label).toMatchObject({ status: 400, body: { error: { code: 'INVALID_PARAMS' } } });
+    const coerced = await admin(s, 'POST', '/v1/api-keys', { userId: String(userId) });
+    expect(coerced).toMatchObject({ status: 400, body: { error: { code: 'INVALID_PARAMS' } } });
+    expect((await admin(s, 'POST', '/v1/api-keys', { userId, label: 'ok' })).status).toBe(201);
   });
 });

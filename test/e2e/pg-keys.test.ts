@@ -1,4 +1,7 @@
-/** API keys in PostgreSQL: the secret is never stored, only its hash; revoked keys stay refused. */
+/**
+ * API keys in PostgreSQL: the secret is never stored, only its hash; revoked keys stay refused; a key may be
+ * narrowed to some of its user's accounts.
+ */
 import { sql } from 'slonik';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toUuid } from '../../persistence/ids.js';
@@ -39,6 +42,9 @@ describe('PostgreSQL key store', () => {
     expect(await store.revoke(k.record.apiKey)).toBe(false);
     expect((await store.get(k.record.apiKey))!.revokedAt).toBeInstanceOf(Date);
     expect(await store.get('ak_missing000000')).toBeUndefined();
-    await expect(store.create(8, [1], 'x')).rejects.toThrow(/not supported/);
+    // A key narrowed to some of the user's accounts keeps them (it was refused with a 500 before 0006).
+    const narrow = await store.create(7, [3, 5], 'one-bot');
+    expect((await store.get(narrow.record.apiKey))!.accountIds).toEqual([3, 5]);
+    expect((await store.list(7)).map((r) => r.accountIds)).toEqual([[], [3, 5]]);
   });
 });
