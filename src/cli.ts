@@ -5,6 +5,7 @@
  *
  *   user:create        --name alice [--email a@example.com]
  *   account:open       --user-id 1 --currency USD [--max-leverage 10] [--margin-enabled true] [--auto-liquidation true]
+ *                      (the bracketed values are the defaults)
  *   key:create         --user-id 1 [--account-ids 1,2] [--label bot]      (prints the secret once)
  *   key:revoke         --key ak_...
  *   instrument:create  --symbol BTC-PERP --kind PERPETUAL --base-currency BTC --quote-currency USD --tick-size 0.5

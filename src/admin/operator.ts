@@ -28,6 +28,51 @@ export interface CommandResult {
   events: EngineEvent[];
 }
 
+type OperatorBody<T extends CommandType> = Extract<CommandBody, { type: T }>;
+
+/**
+ * The fields each operator command takes (besides `type`). Anything else is refused: a misspelt optional
+ * field (`liquidationTreshold`) would otherwise be journaled and ignored, leaving its default in force.
+ */
+const FIELDS: { [T in CommandType]?: readonly Exclude<keyof OperatorBody<T>, 'type'>[] } = {
+  create_user: ['name', 'email'],
+  create_instrument: [
+    'symbol',
+    'kind',
+    'baseCurrency',
+    'quoteCurrency',
+    'tickSize',
+    'lotSize',
+    'minQuantity',
+    'maxQuantity',
+    'maxLeverage',
+    'makerFeeRate',
+    'takerFeeRate',
+    'fundingIntervalSeconds',
+  ],
+  open_account: [
+    'userId',
+    'currency',
+    'maxLeverage',
+    'marginEnabled',
+    'autoLiquidation',
+    'marginCallThreshold',
+    'liquidationThreshold',
+    'insuranceFund',
+  ],
+  deposit: ['accountId', 'amount'],
+  withdraw: ['accountId', 'amount'],
+  set_leverage_limit: ['accountId', 'maxLeverage'],
+  set_account_status: ['accountId', 'status'],
+  mark_price: ['symbol', 'price'],
+  funding: ['symbol', 'rate'],
+  session_end: [],
+  checkpoint: [],
+};
+
+/** What an operator may leave out of open_account: a margin account at 10x that liquidates itself. */
+const OPEN_ACCOUNT_DEFAULTS = { maxLeverage: '10', marginEnabled: true, autoLiquidation: true };
+
 /** URL path segment -> command type, for the admin HTTP interface and the CLI. */
 export const ROUTES: Record<string, CommandType> = {
   users: 'create_user',
@@ -93,7 +138,17 @@ export class Operator {
       );
     }
     // seq and ts are the sequencer's to stamp, never the caller's.
-    const { seq: _s, ts: _t, ...rest } = body;
+    const { seq: _s, ts: _t, ...given } = body;
+    const allowed = FIELDS[type] as readonly string[] | undefined;
+    for (const key of Object.keys(given)) {
+      if (key !== 'type' && allowed !== undefined && !allowed.includes(key)) {
+        throw new OperatorError('INVALID_PARAMS', `${type} has no field "${key}"`, 400, {
+          field: key,
+          expected: allowed,
+        });
+      }
+    }
+    const rest = type === 'open_account' ? { ...OPEN_ACCOUNT_DEFAULTS, ...given } : given;
     this.checkOpen();
     if (!this.sequencer.accepting) throw new OperatorError('UNAVAILABLE', 'not accepting commands', 503);
     const r = this.sequencer.submit(rest as unknown as CommandBody);

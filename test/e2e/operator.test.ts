@@ -123,3 +123,32 @@ describe('operator input the database could not store', () => {
     expect((await admin(s, 'POST', '/v1/api-keys', { userId, label: 'ok' })).status).toBe(201);
   });
 });
+
+describe('operator commands: fields', () => {
+  let server: ExchangeServer | undefined;
+  afterAll(async () => server?.stop());
+
+  it('refuses a field the command does not take; open_account has defaults (the README example works)', async () => {
+    server = await startServer();
+    const s = server;
+    const user = await admin(s, 'POST', '/v1/users', { name: 'ann', email: null });
+    const userId = user.body.events[0].userId;
+    const typo = await admin(s, 'POST', '/v1/accounts', {
+      userId,
+      currency: 'USD',
+      liquidationTreshold: '0.6',
+    });
+    expect(typo).toMatchObject({
+      status: 400,
+      body: { error: { code: 'INVALID_PARAMS', data: { field: 'liquidationTreshold' } } },
+    });
+    // README: account:open --user-id 1 --currency USD --max-leverage 20
+    const opened = await admin(s, 'POST', '/v1/accounts', { userId, currency: 'USD', maxLeverage: '20' });
+    expect(opened.status).toBe(200);
+    expect(opened.body.events.find((e: { type: string }) => e.type === 'account')).toMatchObject({
+      maxLeverage: '20',
+      marginEnabled: true,
+      autoLiquidation: true,
+    });
+  });
+});
