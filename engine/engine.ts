@@ -581,6 +581,13 @@ export class Engine implements EngineApi, MatchSink {
 
   /** Runs `order` as a taker, then rests, cancels or refuses what is left according to its type and TIF. */
   private execute(market: Market, order: Order): void {
+    if (this.risk !== null) {
+      const unbacked = this.risk.unbackedLots(order);
+      if (unbacked > 0) {
+        this.clipOrder(order, unbacked, 'REDUCE_ONLY_CLIPPED');
+        if (order.remainingLots === 0) return;
+      }
+    }
     const book = market.book;
     if (order.postOnly && wouldTake(book, order)) return this.refuse(order, 'POST_ONLY_WOULD_TAKE');
     if (order.tif === 'FOK' && reachableLots(book, order, order.remainingLots) < order.remainingLots) {

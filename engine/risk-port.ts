@@ -36,6 +36,12 @@ export interface RiskPort {
     tradeId: number,
     money: FillMoney,
   ): void;
+  /**
+   * Just before an order executes (also a triggered stop, an amended order run again, an engine-generated
+   * close): the part of a reduce-only order, or of a cash account's sell, that its position no longer backs.
+   * The engine moves that many lots to cancelled (all of them: the order is cancelled REDUCE_ONLY_CLIPPED).
+   */
+  unbackedLots(order: Order): number;
   /** Re-computes an order's reservation after its remaining quantity or price changed (or it ended). */
   reserve(order: Order): void;
   /** Runs after a command's matching, before any state is emitted: margin calls and liquidations. */

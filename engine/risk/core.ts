@@ -16,7 +16,7 @@ import { deposit, openAccount, setLeverageLimit, setStatus, withdraw } from './a
 import { endCommand, liquidationPrice } from './liquidation.js';
 import { applyFunding, markPrice, setTpSl } from './marks.js';
 import type { Position } from './position.js';
-import { admit, admitAmend, reserve } from './pretrade.js';
+import { admit, admitAmend, reserve, unbackedLots } from './pretrade.js';
 import { reclipAll } from './reclip.js';
 import { settle } from './settlement.js';
 
@@ -95,6 +95,10 @@ export class RiskCore implements RiskPort {
 
   reserve(order: Order): void {
     reserve(this, order);
+  }
+
+  unbackedLots(order: Order): number {
+    return unbackedLots(this, order);
   }
 
   settle(

@@ -108,6 +108,25 @@ export function reservation(core: RiskCore, order: Order): Units {
   return add(initialMargin(notional, order.leverage), feePart);
 }
 
+/**
+ * The lots of an order about to execute that its position no longer backs (RiskPort.unbackedLots). Checked
+ * at admission already; this catches what changed since: a stop placed against a long that triggers after the
+ * position flipped, an amended order run again, a close the engine generated while other fills of the same
+ * command had already shrunk the position. A trader's order shares the position with the account's other
+ * promising orders, as at admission; an engine-generated close (stop-loss, take-profit, liquidation) takes the
+ * whole position, and the trader's orders are clipped after it (reclip.ts).
+ */
+export function unbackedLots(core: RiskCore, order: Order): number {
+  const account = core.accounts.get(order.accountId);
+  if (account === undefined || !promises(account, order)) return 0;
+  const lots = account.positions.get(order.instrument.id)?.lots ?? 0;
+  const closing = lots > 0 ? order.side === 'SELL' : lots < 0 ? order.side === 'BUY' : false;
+  if (!closing) return order.remainingLots;
+  let room = lots > 0 ? lots : -lots;
+  if (order.origin === 'USER') room -= pendingLots(core, order, order.reduceOnly && account.marginEnabled);
+  return room >= order.remainingLots ? 0 : order.remainingLots - (room > 0 ? room : 0);
+}
+
 export function admitAmend(
   core: RiskCore,
   order: Order,

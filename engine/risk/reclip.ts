@@ -24,6 +24,7 @@ export function promises(account: Account, order: Order): boolean {
 /**
  * The account's promising orders (a superset: ended ones are dropped as met). Built from its live orders the
  * first time it is needed (also after a snapshot restore, which does not carry it), then kept up by admit.
+ * Only called where every live order is in the account's list: at admission and at the end of a command.
  */
 export function promisingOrders(core: RiskCore, account: Account): Set<Order> {
   let set = account.promising;
@@ -37,10 +38,16 @@ export function promisingOrders(core: RiskCore, account: Account): Set<Order> {
   return set;
 }
 
-/** A fill shrank, closed or flipped the account's position on `ins`: its promises are checked at the end. */
+/**
+ * A fill shrank, closed or flipped the account's position on `ins`: its promises are checked at the end of
+ * the command. Not here: mid-command an order may be out of the account's list (an amend re-executing it, a
+ * stop being triggered), and a set first built from that list would miss it (a restored engine builds late).
+ */
 export function positionReduced(core: RiskCore, account: Account, ins: Instrument): void {
-  if (promisingOrders(core, account).size === 0) return;
-  core.reclipQueue.push(account, ins);
+  const q = core.reclipQueue;
+  const n = q.length;
+  if (n > 0 && q[n - 2] === account && q[n - 1] === ins) return;
+  q.push(account, ins);
 }
 
 /** End of command: clips the promises of every position that shrank in it. */

@@ -177,3 +177,24 @@ describe('a reduce-only order never opens or grows a position', () => {
     expect(ofType(tooMuch, 'rejected').map((e) => e.reason)).toEqual(['REDUCE_ONLY_WOULD_INCREASE']);
   });
 });
+
+describe('checked again when an order executes', () => {
+  test('a reduce-only stop placed against a long, triggered after the position flipped, is cancelled', () => {
+    const h = setup();
+    long1(h, 2);
+    h.stop(2, 'SELL', '95', '1', { reduceOnly: true });
+    const stopId = h.lastOrderId();
+    // Flip to short 2 (the stop stays: its side closes a long, and the reclip of this flip cancels it)...
+    h.limit(3, 'BUY', '100', '3');
+    const flip = h.limit(2, 'SELL', '100', '3');
+    expect(positions(h, 2)).toEqual(['SHORT 2']);
+    expect(ofType(flip, 'order').find((o) => o.orderId === stopId)).toMatchObject({
+      status: 'CANCELLED',
+      cancelReason: 'REDUCE_ONLY_CLIPPED',
+    });
+    // ...so a trade at 95 triggers nothing that would grow the short.
+    h.limit(3, 'BUY', '95', '1');
+    h.limit(2, 'SELL', '95', '0.001');
+    expect(positions(h, 2)).toEqual(['SHORT 2.001']);
+  });
+});
