@@ -590,7 +590,7 @@ export class Engine implements EngineApi, MatchSink {
     }
     const book = market.book;
     if (order.postOnly && wouldTake(book, order)) return this.refuse(order, 'POST_ONLY_WOULD_TAKE');
-    if (order.tif === 'FOK' && reachableLots(book, order, order.remainingLots) < order.remainingLots) {
+    if (order.tif === 'FOK' && reachableLots(book, order, order.remainingLots, this) < order.remainingLots) {
       return this.refuse(order, 'FOK_NOT_FILLABLE');
     }
     const isMarket = order.priceTicks === 0;
@@ -665,6 +665,27 @@ export class Engine implements EngineApi, MatchSink {
 
   onMakerDone(maker: Order): void {
     this.finish(maker);
+  }
+
+  unbackedLots(maker: Order): number {
+    return this.risk === null ? 0 : this.risk.unbackedLots(maker);
+  }
+
+  promises(maker: Order): boolean {
+    return this.risk?.promises(maker) === true;
+  }
+
+  onMakerClipped(maker: Order, lots: number, all: boolean): void {
+    this.touch(maker);
+    maker.updatedAt = this.ts;
+    if (all) {
+      maker.cancel('REDUCE_ONLY_CLIPPED');
+      this.finish(maker);
+      return;
+    }
+    maker.remainingLots -= lots;
+    maker.cancelledLots += lots;
+    this.risk?.reserve(maker);
   }
 
   onLevelChanged(side: BookSide, level: Level): void {

@@ -11,13 +11,19 @@
  *   order of its own account, where STP would stop it) must cover its whole quantity, or it is refused.
  */
 import type { BookSide, Level, OrderBook } from './book.js';
-import type { Order } from './order.js';
+import { F_MAY_BE_UNBACKED, type Order } from './order.js';
 
 /** What the matcher reports per fill, and per level it changed. */
 export interface MatchSink {
   onFill(taker: Order, maker: Order, priceTicks: number, lots: number): void;
   /** The maker left the book (filled). */
   onMakerDone(maker: Order): void;
+  /** Lots of a maker its account's position no longer backs (0 for most), checked before it fills. */
+  unbackedLots(maker: Order): number;
+  /** Whether a maker's size is a promise of its position (reduce-only, or a cash account's sell). */
+  promises(maker: Order): boolean;
+  /** The matcher took `lots` of the maker off the book as unbacked (all of them: it left the book). */
+  onMakerClipped(maker: Order, lots: number, all: boolean): void;
   onLevelChanged(side: BookSide, level: Level): void;
 }
 
@@ -33,16 +39,28 @@ export function wouldTake(book: OrderBook, order: Order): boolean {
   return best !== undefined && crosses(order, best.priceTicks);
 }
 
-/** Lots available to `taker` before its limit or its own first resting order, capped at `need`. */
-export function reachableLots(book: OrderBook, taker: Order, need: number): number {
+/**
+ * Lots available to `taker` before its limit or its own first resting order, capped at `need` (the FOK check).
+ * A maker whose size its position promises counts only its backed part, and nothing when an earlier maker of
+ * the same account stands before it (that fill may shrink the position backing it): an FOK is refused rather
+ * than filled in part.
+ */
+export function reachableLots(book: OrderBook, taker: Order, need: number, sink: MatchSink): number {
   const levels = book.opposite(taker.side).levels;
   let sum = 0;
+  let seen: Set<number> | null = null;
   for (let i = levels.length - 1; i >= 0; i--) {
     const level = levels[i];
     if (!crosses(taker, level.priceTicks)) break;
     for (let o = level.head; o !== null; o = o.next) {
       if (o.accountId === taker.accountId) return sum;
-      sum += o.remainingLots;
+      let lots = o.remainingLots;
+      if ((o.flags & F_MAY_BE_UNBACKED) !== 0 && sink.promises(o)) {
+        lots = seen?.has(o.accountId) ? 0 : lots - sink.unbackedLots(o);
+      }
+      if (seen === null) seen = new Set();
+      seen.add(o.accountId);
+      sum += lots;
       if (sum >= need) return sum;
     }
   }
@@ -66,6 +84,22 @@ export function match(book: OrderBook, taker: Order, sink: MatchSink): boolean {
         // Report the level only if this taker filled something on it.
         if (level.totalLots !== lotsBefore) sink.onLevelChanged(opp, level);
         return true;
+      }
+      if ((maker.flags & F_MAY_BE_UNBACKED) !== 0) {
+        // A reduce-only maker (or a cash account's sell) whose position an earlier fill of this same sweep
+        // shrank: clipped first, so it never fills what the position no longer backs (engine/risk/reclip.ts).
+        const cut = sink.unbackedLots(maker);
+        if (cut > 0) {
+          if (cut >= maker.remainingLots) {
+            const next = maker.next;
+            opp.remove(maker); // may drop the level when it empties
+            sink.onMakerClipped(maker, cut, true);
+            maker = next;
+            continue;
+          }
+          level.totalLots -= cut;
+          sink.onMakerClipped(maker, cut, false);
+        }
       }
       const lots = Math.min(maker.remainingLots, taker.remainingLots);
       level.totalLots -= lots;

@@ -41,6 +41,8 @@ const TYPE_SHIFT = 1;
 const TIF_SHIFT = 3;
 const F_POST_ONLY = 1 << 5;
 const F_REDUCE_ONLY = 1 << 6;
+/** A maker with either flag may have to be clipped before it fills (reduce-only, or a cash account's sell). */
+export const F_MAY_BE_UNBACKED = F_SELL | F_REDUCE_ONLY;
 const STATUS_SHIFT = 7;
 const STATUS_MASK = 7 << STATUS_SHIFT;
 const ORIGIN_SHIFT = 10;

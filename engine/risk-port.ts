@@ -42,6 +42,8 @@ export interface RiskPort {
    * The engine moves that many lots to cancelled (all of them: the order is cancelled REDUCE_ONLY_CLIPPED).
    */
   unbackedLots(order: Order): number;
+  /** Whether an order's size is a promise of its position (reduce-only, or a cash account's sell). */
+  promises(order: Order): boolean;
   /** Re-computes an order's reservation after its remaining quantity or price changed (or it ended). */
   reserve(order: Order): void;
   /** Runs after a command's matching, before any state is emitted: margin calls and liquidations. */

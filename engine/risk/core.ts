@@ -17,7 +17,7 @@ import { endCommand, liquidationPrice } from './liquidation.js';
 import { applyFunding, markPrice, setTpSl } from './marks.js';
 import type { Position } from './position.js';
 import { admit, admitAmend, reserve, unbackedLots } from './pretrade.js';
-import { reclipAll } from './reclip.js';
+import { promises, reclipAll } from './reclip.js';
 import { settle } from './settlement.js';
 
 /** Money that left the accounts' balances for the exchange, per currency; the audit identity uses it. */
@@ -99,6 +99,11 @@ export class RiskCore implements RiskPort {
 
   unbackedLots(order: Order): number {
     return unbackedLots(this, order);
+  }
+
+  promises(order: Order): boolean {
+    const account = this.accounts.get(order.accountId);
+    return account !== undefined && promises(account, order);
   }
 
   settle(

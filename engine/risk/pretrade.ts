@@ -124,7 +124,7 @@ export function unbackedLots(core: RiskCore, order: Order): number {
   if (!closing) return order.remainingLots;
   let room = lots > 0 ? lots : -lots;
   if (order.origin === 'USER') room -= pendingLots(core, order, order.reduceOnly && account.marginEnabled);
-  return room >= order.remainingLots ? 0 : order.remainingLots - (room > 0 ? room : 0);
+  return room >= order.remainingLots ? 0 : order.remainingLots - Math.max(room, 0);
 }
 
 export function admitAmend(

@@ -108,6 +108,18 @@ export class Checker {
     // ---- an accepted amend takes the order out of its queue unless it is a pure quantity decrease
     if (cmd.type === 'amend_order') this.preAmend(cmd, byId);
 
+    // ---- a reduce-only order (or a cash account's sell) its position stopped backing is clipped off the book
+    // when its turn to fill comes, or at the end of the command (engine/risk/reclip.ts): one cancelled that way
+    // without a fill in this command left the queue before the trades that follow it
+    const makers = new Set<number>();
+    for (const t of events) if (t.type === 'trade') makers.add(t.makerOrderId);
+    for (const e of orderEvents) {
+      if (e.cancelReason === 'REDUCE_ONLY_CLIPPED' && e.status === 'CANCELLED' && !makers.has(e.orderId)) {
+        const prev = this.live.get(e.orderId);
+        if (prev !== undefined) this.unqueue(prev);
+      }
+    }
+
     // ---- trades, in order, against the model queues
     for (const t of events) {
       if (t.type !== 'trade') continue;
@@ -151,8 +163,8 @@ export class Checker {
         f.notional += qty * p;
         this.fills.set(o.orderId, f);
       }
-      // What a resting order has left is its quantity less its fills so far and less what was cancelled at
-      // once (the risk core clips reduce-only orders on arrival; nothing else cancels part of a live order).
+      // What a resting order has left is its quantity less its fills so far and less what was cancelled (the
+      // risk core clips reduce-only orders on arrival, and when their position shrinks).
       if (u(maker.quantity) - u(maker.cancelledQuantity) === this.fills.get(maker.orderId)!.qty) q.shift();
     }
 

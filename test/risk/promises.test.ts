@@ -179,6 +179,34 @@ describe('a reduce-only order never opens or grows a position', () => {
 });
 
 describe('checked again when an order executes', () => {
+  test('a sweep that closes the position through a plain order clips the reduce-only order behind it', () => {
+    const h = setup();
+    long1(h, 2);
+    h.limit(2, 'SELL', '100', '1'); // plain: closes the long when filled
+    h.limit(2, 'SELL', '101', '1', { reduceOnly: true });
+    const roId = h.lastOrderId();
+    const sweep = h.limit(3, 'BUY', '101', '2');
+    expect(ofType(sweep, 'trade').map((t) => `${t.price} ${t.quantity}`)).toEqual(['100 1']);
+    expect(ofType(sweep, 'order').find((o) => o.orderId === roId)).toMatchObject({
+      status: 'CANCELLED',
+      cancelReason: 'REDUCE_ONLY_CLIPPED',
+      filledQuantity: '0',
+    });
+    expect(positions(h, 2)).toEqual([]);
+    // The buyer's rest waits at 101 instead.
+    expect(h.levels('BUY')).toEqual([['101', '1']]);
+  });
+
+  test('an FOK that a clipped reduce-only maker would have completed is refused, not filled in part', () => {
+    const h = setup();
+    long1(h, 2);
+    h.limit(2, 'SELL', '100', '1');
+    h.limit(2, 'SELL', '101', '1', { reduceOnly: true });
+    const fok = h.limit(3, 'BUY', '101', '2', { timeInForce: 'FOK' });
+    expect(outcome(fok)).toEqual(['REJECTED:FOK_NOT_FILLABLE']);
+    expect(ofType(fok, 'trade')).toEqual([]);
+  });
+
   test('a reduce-only stop placed against a long, triggered after the position flipped, is cancelled', () => {
     const h = setup();
     long1(h, 2);
