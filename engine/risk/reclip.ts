@@ -8,8 +8,8 @@
  * by nature). Without this a resting reduce-only order outlived the position it was to close and later
  * opened one, with no margin check, and a cash account went short.
  *
- * Known gap: within one command, a taker that sweeps two resting orders of one account (a plain order that
- * closes the position, then a reduce-only one behind it) fills both before the clip runs.
+ * Within a command the matcher does the same for a maker at its turn (engine/matcher.ts), and the engine for
+ * an order about to execute (RiskPort.unbackedLots), so no fill ever goes past what the position backs.
  */
 import type { Instrument } from '../instrument.js';
 import type { Order } from '../order.js';
