@@ -460,6 +460,16 @@ export function configHelp(): string {
   return `Settings (flag, environment variable, default):\n${rows.join('\n')}`;
 }
 
+/**
+ * A connection URL fit for a log line: the credentials before `@`, and a `password` (or `sslpassword`,
+ * `sslkey`...) given as a query parameter, as libpq and node-postgres accept it, are masked.
+ */
+export function redactUrl(url: string): string {
+  return url
+    .replace(/\/\/([^@/]*)@/, '//***@')
+    .replace(/([?&](?:password|sslpassword|sslkey|sslcert|sslrootcert)=)[^&]*/gi, '$1***');
+}
+
 /** The config with secrets masked, for the start-up log line. */
 export function redactedConfig(config: Config): Record<string, unknown> {
   const out: Record<string, unknown> = { ...config };
@@ -467,7 +477,7 @@ export function redactedConfig(config: Config): Record<string, unknown> {
     if (!s.secret) continue;
     const v = String(config[s.key]);
     if (s.key === 'adminToken') out[s.key] = v ? '***' : '';
-    else out[s.key] = v.replace(/\/\/([^@/]*)@/, '//***@');
+    else out[s.key] = redactUrl(v);
   }
   return out;
 }

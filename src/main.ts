@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import type { DatabasePool } from 'slonik';
 import { createDatabasePool } from '../persistence/db.js';
 import { migrate } from '../persistence/migrate.js';
-import { ConfigError, configHelp, loadConfig, redactedConfig } from './config.js';
+import { ConfigError, configHelp, loadConfig, redactedConfig, redactUrl } from './config.js';
 import type { KeyStore } from './gateway/keys.js';
 import { MemoryKeyStore } from './gateway/keys.js';
 import { type OrderArchive, PgOrderArchive } from './gateway/order-archive.js';
@@ -54,7 +54,7 @@ function unreachable(what: 'PostgreSQL' | 'Redis', url: string, err: unknown): s
     what === 'PostgreSQL'
       ? 'start it (pg_ctlcluster <version> main start), or `docker compose up -d postgres`'
       : 'start it (redis-server), or `docker compose up -d redis`';
-  return `${what} is not reachable at ${url.replace(/\/\/([^@/]*)@/, '//***@')}: ${err instanceof Error ? err.message : String(err)}. ${how}, or set ${what === 'PostgreSQL' ? 'DATABASE_URL' : 'REDIS_URL'}.`;
+  return `${what} is not reachable at ${redactUrl(url)}: ${err instanceof Error ? err.message : String(err)}. ${how}, or set ${what === 'PostgreSQL' ? 'DATABASE_URL' : 'REDIS_URL'}.`;
 }
 
 async function main(): Promise<void> {
@@ -146,16 +146,30 @@ async function main(): Promise<void> {
       await replica?.stop();
       watermark?.stop();
       await server.stop();
-      if (pool !== null && durable && config.workers > 0) {
+      // Workers this process forked, or (WORKERS=0) ones run elsewhere on the same queue: either way the
+      // watermark tells when everything is in the database, and only then is the final snapshot taken.
+      if (pool !== null && durable) {
         const r = await finishShutdown({
           engine: server.engine as never,
           pool,
           timeoutMs: config.shutdownTimeoutMs,
         });
-        log.info(
-          { seq: r.seq, watermark: r.watermark, persisted: r.persisted, snapshot: r.snapshot !== null },
-          'persisted',
-        );
+        const fields = {
+          seq: r.seq,
+          watermark: r.watermark,
+          persisted: r.persisted,
+          snapshot: r.snapshot !== null,
+        };
+        if (r.persisted) log.info(fields, 'persisted');
+        else {
+          // Nothing is lost (the batches wait in Redis for the workers), but the stop was not clean: the next
+          // start drains the queue and replays, and an orchestrator should hear it (exit 1).
+          log.error(
+            fields,
+            `the workers did not persist up to seq ${r.seq} in ${config.shutdownTimeoutMs} ms`,
+          );
+          code = 1;
+        }
       }
     } catch (err) {
       log.error({ err }, 'shutdown failed');

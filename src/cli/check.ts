@@ -12,8 +12,11 @@
  *
  * DATABASE_URL is used when --database-url is not given.
  */
+
 import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import { createDatabasePool } from '../../persistence/db.js';
+import { redactUrl } from '../config.js';
 import { checkDatabase } from '../recovery/compare.js';
 import { RecoveryError } from '../recovery/errors.js';
 
@@ -22,14 +25,44 @@ export interface CheckCliResult {
   lines: string[];
 }
 
+function parseFlags(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      'database-url': { type: 'string' },
+      'from-snapshot': { type: 'boolean' },
+      'no-risk': { type: 'boolean' },
+      'max-listed': { type: 'string' },
+      quiet: { type: 'boolean' },
+    },
+  }).values;
+}
+
 export async function runCheck(argv: readonly string[], env = process.env): Promise<CheckCliResult> {
-  const arg = (name: string): string | undefined => {
-    const i = argv.indexOf(name);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const url = arg('--database-url') ?? env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/exchange';
-  const maxListed = Number(arg('--max-listed') ?? '1000');
-  const quiet = argv.includes('--quiet');
+  // Strict: an unknown or misspelt flag (--from-snaphot) is an error, never a silently different check.
+  let flags: ReturnType<typeof parseFlags>;
+  try {
+    flags = parseFlags(argv);
+  } catch (error) {
+    return { code: 2, lines: [JSON.stringify({ ok: false, error: `usage: ${(error as Error).message}` })] };
+  }
+  const url = flags['database-url'] ?? env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/exchange';
+  const maxListed = Number(flags['max-listed'] ?? '1000');
+  if (!Number.isSafeInteger(maxListed) || maxListed < 0) {
+    return {
+      code: 2,
+      lines: [
+        JSON.stringify({
+          ok: false,
+          error: `usage: --max-listed needs a whole number, got "${flags['max-listed']}"`,
+        }),
+      ],
+    };
+  }
+  const quiet = flags.quiet === true;
+  const database = redactUrl(url);
   const lines: string[] = [];
   const pool = await createDatabasePool(url, {
     applicationName: 'exchange-check',
@@ -38,8 +71,8 @@ export async function runCheck(argv: readonly string[], env = process.env): Prom
   try {
     const r = await checkDatabase({
       pool,
-      fromSnapshot: argv.includes('--from-snapshot'),
-      risk: !argv.includes('--no-risk'),
+      fromSnapshot: flags['from-snapshot'] === true,
+      risk: flags['no-risk'] !== true,
       maxListed,
       onProgress: quiet
         ? undefined
@@ -52,6 +85,7 @@ export async function runCheck(argv: readonly string[], env = process.env): Prom
     lines.push(
       JSON.stringify({
         ok: r.differenceCount === 0,
+        database,
         watermark: r.watermark,
         snapshotSeq: r.snapshotSeq,
         hashesChecked: r.hashesChecked,
@@ -66,6 +100,7 @@ export async function runCheck(argv: readonly string[], env = process.env): Prom
     lines.push(
       JSON.stringify({
         ok: false,
+        database,
         error: e.message,
         ...(e instanceof RecoveryError ? { reason: e.reason, seq: e.seq } : {}),
       }),

@@ -1,6 +1,6 @@
 /** Configuration: flags over env over defaults, every bad value refused at start naming the setting. */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, configHelp, loadConfig, redactedConfig } from '../../src/config.js';
+import { ConfigError, configHelp, loadConfig, redactedConfig, redactUrl } from '../../src/config.js';
 
 describe('configuration', () => {
   it('reads defaults, env and flags in that order of precedence', () => {
@@ -40,5 +40,15 @@ describe('configuration', () => {
     );
     expect(JSON.stringify(r)).not.toContain('a-very-secret-token-123');
     expect(JSON.stringify(r)).not.toContain('pw@');
+  });
+
+  it('masks credentials in a URL, in the user part and as query parameters', () => {
+    expect(redactUrl('postgres://bob:hunter2@db:5432/x')).toBe('postgres://***@db:5432/x');
+    expect(redactUrl('postgres://bob@db:5432/x?password=hunter2&sslmode=require')).toBe(
+      'postgres://***@db:5432/x?password=***&sslmode=require',
+    );
+    expect(redactUrl('postgres://db/x?sslmode=require&sslpassword=s3cret')).toBe(
+      'postgres://db/x?sslmode=require&sslpassword=***',
+    );
   });
 });

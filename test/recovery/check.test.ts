@@ -91,4 +91,19 @@ describe('check CLI', () => {
       await other.drop();
     }
   });
+
+  test('refuses flags it does not know and values it cannot use, naming them (exit 2), before any database', async () => {
+    const typo = await runCheck(['--from-snaphot']);
+    expect(typo.code).toBe(2);
+    expect(summary(typo.lines).error).toMatch(/usage: .*from-snaphot/);
+    const nan = await runCheck(['--max-listed', 'abc']);
+    expect(nan.code).toBe(2);
+    expect(summary(nan.lines).error).toMatch(/max-listed/);
+  });
+
+  test('takes --database-url=URL as well, and names the database it checked (password masked)', async () => {
+    const r = await runCheck([`--database-url=${db.url}`, '--quiet']);
+    expect(r.code).not.toBe(2); // it ran against that database (earlier tests here tampered with it)
+    expect(summary(r.lines).database).toBe(db.url.replace(/\/\/[^@/]*@/, '//***@'));
+  });
 });
