@@ -4,6 +4,7 @@
 import type { Command, Funding, MarkPrice, SetPositionTpSl } from '../commands.js';
 import type { Market } from '../engine.js';
 import type { RejectReason } from '../enums.js';
+import { fitsNumeric } from '../numeric.js';
 import type { Order } from '../order.js';
 import { add, format, mulDiv, neg, ONE, parseAmount, sub, type Units } from '../units.js';
 import { accountFor } from './accounts.js';
@@ -23,6 +24,7 @@ export function markPrice(core: RiskCore, cmd: MarkPrice & Command): void {
   const price = parseAmount(cmd.price);
   if (price === undefined || price <= 0) return core.refuse(cmd, 'INVALID_PRICE');
   const ins = market.instrument;
+  if (!valuesFitAt(core, ins.id, price)) return core.refuse(cmd, 'PRICE_OUT_OF_RANGE');
   ins.markUnits = price;
   core.engine.emit({
     type: 'mark_price',
@@ -37,6 +39,32 @@ export function markPrice(core: RiskCore, cmd: MarkPrice & Command): void {
     core.touchAccount(core.accounts.get(p.accountId)!);
   }
   for (const p of positions) if (p.status === 'OPEN' && p.lots !== 0) checkTpSl(core, market, p, price);
+}
+
+/**
+ * Whether every amount a mark at `price` gives the instrument's positions and their accounts (unrealized PnL,
+ * equity, margin available) fits NUMERIC(20,8). A mark with a few zeros too many would otherwise be taken,
+ * and every row the workers write after it refused by PostgreSQL: persistence would stop for everyone.
+ */
+function valuesFitAt(core: RiskCore, instrumentId: number, price: Units): boolean {
+  for (const p of core.sortedOpen(instrumentId)) {
+    if (p.lots === 0) continue;
+    const upnl = p.unrealizedAt(price);
+    if (!fits(upnl)) return false;
+    const account = core.accounts.get(p.accountId)!;
+    let total: Units = 0;
+    for (const q of account.positions.values())
+      total = add(total, q === p ? upnl : q.unrealizedAt(q.instrument.markUnits));
+    const equity = add(account.balance, total);
+    const base = equity < account.balance ? equity : account.balance;
+    if (!fits(total) || !fits(equity) || !fits(sub(sub(base, account.marginUsed), account.orderMargin)))
+      return false;
+  }
+  return true;
+}
+
+function fits(v: Units): boolean {
+  return typeof v === 'number' || fitsNumeric(v);
 }
 
 /** Fires a position's stop-loss or take-profit when the mark crosses it: a reduce-only market close. */
