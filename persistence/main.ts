@@ -22,7 +22,13 @@ const redisUrl = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const queueName = env.QUEUE_NAME ?? 'exchange-batches';
 const concurrency = Number(env.WORKER_CONCURRENCY ?? '16');
 const writers = Number(env.WORKER_WRITERS ?? '2');
-const log = pino({ name: 'persistence', level: env.LOG_LEVEL ?? 'info' });
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const level = env.LOG_LEVEL ?? 'info';
+if (!LEVELS.includes(level)) {
+  process.stderr.write(`LOG_LEVEL: one of ${LEVELS.join(', ')}, got "${level}"\n`);
+  process.exit(2);
+}
+const log = pino({ name: 'persistence', level });
 
 async function main(): Promise<void> {
   if (!Number.isInteger(concurrency) || concurrency < 1)

@@ -102,7 +102,11 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
   } else if (command === 'key:revoke') {
     method = 'DELETE';
     const b = bodyFromFlags(rest);
-    path = `/v1/api-keys/${encodeURIComponent(String(b.key))}`;
+    if (typeof b.key !== 'string' || b.key === '') {
+      io.err('key:revoke needs --key ak_...\n');
+      return 2;
+    }
+    path = `/v1/api-keys/${encodeURIComponent(b.key)}`;
   } else {
     const route = ROUTE_OF[command];
     if (route === undefined) {
@@ -113,11 +117,20 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     body = bodyFromFlags(rest);
     if (command === 'user:create' && body.email === undefined) body.email = null;
   }
-  const res = await fetch(new URL(path, base), {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  let res: Response;
+  try {
+    res = await fetch(new URL(path, base), {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (error) {
+    const cause = (error as { cause?: { message?: string } }).cause?.message ?? (error as Error).message;
+    io.err(
+      `the admin interface at ${base} did not answer (${cause}); is the server running, and ADMIN_URL right?\n`,
+    );
+    return 1;
+  }
   const text = await res.text();
   io.out(`${text}\n`);
   if (command === 'key:create' && res.ok) io.err('The secret above is shown once: store it now.\n');

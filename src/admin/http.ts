@@ -112,7 +112,10 @@ export class AdminServer {
       if (a === 'instruments' && b === undefined) return send(res, 200, engine.instruments());
       if (a === 'users' && b !== undefined && c === undefined)
         return send(res, 200, found(engine.user(id(b)), 'user'));
-      if (a === 'users' && c === 'accounts') return send(res, 200, engine.accountsOfUser(id(b)));
+      if (a === 'users' && c === 'accounts') {
+        found(engine.user(id(b)), 'user');
+        return send(res, 200, engine.accountsOfUser(id(b)));
+      }
       if (a === 'users' && c === 'api-keys') {
         const keys = await this.op.keys.list(id(b));
         return send(
@@ -122,10 +125,22 @@ export class AdminServer {
         );
       }
       if (a === 'accounts' && c === undefined) return send(res, 200, found(engine.account(id(b)), 'account'));
-      if (a === 'accounts' && c === 'positions') return send(res, 200, engine.positions(id(b)));
-      if (a === 'accounts' && c === 'orders') return send(res, 200, engine.openOrders(id(b)));
+      if ((a === 'accounts' && c === 'positions') || (a === 'accounts' && c === 'orders')) {
+        // An unknown account is 404, as for /v1/accounts/:id, not an empty list (without the risk core there
+        // are no account records: an id with orders is known).
+        const acc = id(b);
+        if (engine.account(acc) === undefined && engine.openOrders(acc).length === 0)
+          found(undefined, 'account');
+        return send(res, 200, c === 'positions' ? engine.positions(acc) : engine.openOrders(acc));
+      }
       if (a === 'books' && b !== undefined) {
         const depth = Number(url.searchParams.get('depth') ?? '50');
+        if (!Number.isSafeInteger(depth) || depth < 1)
+          throw new OperatorError(
+            'INVALID_PARAMS',
+            `depth: a whole number >= 1, got "${url.searchParams.get('depth')}"`,
+            400,
+          );
         return send(res, 200, found(engine.book(b, depth), 'instrument'));
       }
       throw new OperatorError('NOT_FOUND', 'no such route', 404);

@@ -74,4 +74,27 @@ describe('operator CLI', () => {
     expect(refused.code).toBe(1);
     expect(refused.body.error.code).toBe('WITHDRAWAL_EXCEEDS_AVAILABLE');
   });
+
+  it('says what is missing or unreachable instead of sending a request that cannot work', async () => {
+    const noKey = await cli('key:revoke');
+    expect(noKey.code).toBe(2);
+    expect(noKey.err).toMatch(/--key/);
+    let err = '';
+    const code = await runCli(['get', '/v1/status'], {
+      env: { ADMIN_URL: 'http://127.0.0.1:9', ADMIN_TOKEN },
+      out: () => {},
+      err: (s) => {
+        err += s;
+      },
+    });
+    expect(code).toBe(1);
+    expect(err).toContain('http://127.0.0.1:9');
+  });
+
+  it('answers 404 for an unknown user or account, and 400 for a depth that is not a number', async () => {
+    expect((await cli('get', '/v1/users/999/accounts')).body.error.code).toBe('NOT_FOUND');
+    expect((await cli('get', '/v1/accounts/999/orders')).body.error.code).toBe('NOT_FOUND');
+    expect((await cli('get', '/v1/books/ETH-PERP?depth=ten')).body.error.code).toBe('INVALID_PARAMS');
+    expect((await cli('get', '/v1/books/ETH-PERP?depth=1')).code).toBe(0);
+  });
 });
