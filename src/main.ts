@@ -222,7 +222,11 @@ async function main(): Promise<void> {
           'Duration of the last replica snapshot, all phases, off the engine thread',
           () => st.lastSnapshotMs / 1000,
         );
-        m.gauge('exchange_replica_failures', 'Replica failures (each restarts it)', () => st.failures);
+        m.counterOf(
+          'exchange_replica_failures_total',
+          'Replica failures (each restarts it)',
+          () => st.failures,
+        );
       } else {
         checkpoints = startCheckpoints({
           submit: () => {

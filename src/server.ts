@@ -123,7 +123,7 @@ export class ExchangeServer {
       orderArchive: this.options.orderArchive ?? null,
       orderArchiveTimeoutMs: this.options.orderArchiveTimeoutMs,
     });
-    this.operator = new Operator(this.engine, this.sequencer, this.keys);
+    this.operator = new Operator(this.engine, this.sequencer, this.keys, this.metrics);
     this.operator.onRevoke((apiKey) => this.gateway.keyRevoked(apiKey));
     this.batcher.onFatal((err) => {
       this.fatal = err;

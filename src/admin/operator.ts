@@ -9,6 +9,7 @@ import type { CommandBody, CommandType } from '../../engine/commands.js';
 import { OPERATOR_COMMANDS } from '../../engine/commands.js';
 import type { EngineEvent } from '../../engine/events.js';
 import type { KeyStore } from '../gateway/keys.js';
+import type { Metrics } from '../http/metrics.js';
 import type { Sequencer } from '../sequencer.js';
 
 export class OperatorError extends Error {
@@ -100,6 +101,8 @@ export class Operator {
     readonly engine: EngineApi,
     private readonly sequencer: Sequencer,
     readonly keys: KeyStore,
+    /** exchange_commands_total counts operator commands too. */
+    private readonly metrics: Metrics | null = null,
   ) {}
 
   /** Refuses (503, retryAfterMs) while the server is not open: recovering, or shutting down. */
@@ -152,6 +155,7 @@ export class Operator {
     this.checkOpen();
     if (!this.sequencer.accepting) throw new OperatorError('UNAVAILABLE', 'not accepting commands', 503);
     const r = this.sequencer.submit(rest as unknown as CommandBody);
+    this.metrics?.commands.inc(type);
     await this.sequencer.whenReleased(r.seq);
     const rejected = r.events.find((e) => e.type === 'rejected');
     if (rejected !== undefined && rejected.type === 'rejected') {

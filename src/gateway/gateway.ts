@@ -144,8 +144,8 @@ export class Gateway {
     this.sequencer = sequencer;
     this.dropsViews = cfg.accountViewIdleMs > 0 && deps.orderArchive != null;
     metrics.gauge('exchange_account_views', 'Accounts the gateway keeps in memory', () => views.size);
-    metrics.gauge(
-      'exchange_account_views_dropped',
+    metrics.counterOf(
+      'exchange_account_views_dropped_total',
       'Account views dropped after their user was away (since the start)',
       () => views.droppedTotal,
     );

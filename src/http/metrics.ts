@@ -27,14 +27,16 @@ export class Counter {
   }
 }
 
+/** A value read at scrape time: a gauge, or a counter kept elsewhere (a running total). */
 export class Gauge {
   constructor(
     readonly name: string,
     readonly help: string,
     private readonly read: () => number,
+    private readonly type: 'gauge' | 'counter' = 'gauge',
   ) {}
   render(): string {
-    return `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} gauge\n${this.name} ${this.read()}\n`;
+    return `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} ${this.type}\n${this.name} ${this.read()}\n`;
   }
 }
 
@@ -107,6 +109,11 @@ export class Metrics {
 
   gauge(name: string, help: string, read: () => number): void {
     this.gauges.push(new Gauge(name, help, read));
+  }
+
+  /** A running total kept elsewhere, read at scrape time (Prometheus type counter; name ends in _total). */
+  counterOf(name: string, help: string, read: () => number): void {
+    this.gauges.push(new Gauge(name, help, read, 'counter'));
   }
 
   render(): string {

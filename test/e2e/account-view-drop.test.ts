@@ -86,7 +86,7 @@ describe('account views dropped after their user left', () => {
     // Long enough: Alice's view goes, Bob's (connected) stays.
     expect(gw.sweepViews(Date.now() + IDLE_MS + 1_000)).toBe(1);
     expect(views()).toBe('1');
-    expect(server.metrics.render()).toMatch(/^exchange_account_views_dropped 1$/m);
+    expect(server.metrics.render()).toMatch(/^exchange_account_views_dropped_total 1$/m);
 
     // Alice comes back.
     const a2 = await RawClient.connect(server);

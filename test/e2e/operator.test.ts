@@ -121,6 +121,8 @@ describe('operator input the database could not store', () => {
     const coerced = await admin(s, 'POST', '/v1/api-keys', { userId: String(userId) });
     expect(coerced).toMatchObject({ status: 400, body: { error: { code: 'INVALID_PARAMS' } } });
     expect((await admin(s, 'POST', '/v1/api-keys', { userId, label: 'ok' })).status).toBe(201);
+    // Operator commands are counted with the rest (the refused ones too: they were sequenced).
+    expect(s.metrics.render()).toMatch(/^exchange_commands_total\{type="create_user"\} 3$/m);
   });
 });
 
