@@ -120,6 +120,9 @@ export class RiskCore implements RiskPort {
   endCommand(): void {
     if (this.reclipQueue.length > 0) reclipAll(this);
     endCommand(this);
+    // A liquidation's fills shrink the makers' positions too: their promises are clipped in this command,
+    // never left queued for the next one (which a restored engine would not have).
+    if (this.reclipQueue.length > 0) reclipAll(this);
   }
 
   hasAccount(accountId: number): boolean {

@@ -60,8 +60,16 @@ export function clipReduceOnly(
   return null;
 }
 
-/** Remaining lots of the account's other live orders on the same instrument and side. */
-export function pendingLots(core: RiskCore, order: Order, reduceOnlyOnly: boolean): number {
+/**
+ * Remaining lots of the account's other live orders on the same instrument and side (`olderOnly`: only those
+ * placed before `order`, which keep their share first, as the end-of-command clip keeps the oldest).
+ */
+export function pendingLots(
+  core: RiskCore,
+  order: Order,
+  reduceOnlyOnly: boolean,
+  olderOnly = false,
+): number {
   const owner = core.engine.owners.get(order.accountId);
   if (owner === undefined) return 0;
   let sum = 0;
@@ -70,7 +78,8 @@ export function pendingLots(core: RiskCore, order: Order, reduceOnlyOnly: boolea
       o !== order &&
       o.instrument === order.instrument &&
       o.side === order.side &&
-      (!reduceOnlyOnly || o.reduceOnly)
+      (!reduceOnlyOnly || o.reduceOnly) &&
+      (!olderOnly || o.id < order.id)
     ) {
       sum += o.remainingLots;
     }
@@ -123,7 +132,10 @@ export function unbackedLots(core: RiskCore, order: Order): number {
   const closing = lots > 0 ? order.side === 'SELL' : lots < 0 ? order.side === 'BUY' : false;
   if (!closing) return order.remainingLots;
   let room = lots > 0 ? lots : -lots;
-  if (order.origin === 'USER') room -= pendingLots(core, order, order.reduceOnly && account.marginEnabled);
+  // The older promising orders keep their share first (as the end-of-command clip does): a newer one behind
+  // them in a sweep is the one clipped.
+  if (order.origin === 'USER')
+    room -= pendingLots(core, order, order.reduceOnly && account.marginEnabled, true);
   return room >= order.remainingLots ? 0 : order.remainingLots - Math.max(room, 0);
 }
 

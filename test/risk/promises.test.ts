@@ -7,8 +7,11 @@
  * BTC-PERP (tick 0.5, lot 0.001).
  */
 import { describe, expect, test } from 'vitest';
-import type { CommandBody } from '../../engine/commands.js';
+import type { Command, CommandBody } from '../../engine/commands.js';
+import type { EngineEvent } from '../../engine/events.js';
+import { restoreEngine, snapshotEngine } from '../../engine/snapshot.js';
 import { BTC, Harness, ofType } from '../engine/harness.js';
+import { riskSetup } from './setup.js';
 
 function setup(): Harness {
   const h = new Harness({ risk: true });
@@ -224,5 +227,56 @@ describe('checked again when an order executes', () => {
     h.limit(3, 'BUY', '95', '1');
     h.limit(2, 'SELL', '95', '0.001');
     expect(positions(h, 2)).toEqual(['SHORT 2.001']);
+  });
+});
+
+describe('found by review of the clip', () => {
+  test('in a sweep the older reduce-only order keeps its share of the position; the newer one is clipped', () => {
+    const h = setup();
+    h.limit(3, 'SELL', '100', '20');
+    h.limit(2, 'BUY', '100', '20'); // long 20
+    h.limit(2, 'SELL', '101', '10', { reduceOnly: true });
+    const older = h.lastOrderId();
+    h.limit(2, 'SELL', '102', '10', { reduceOnly: true });
+    const newer = h.lastOrderId();
+    h.limit(2, 'SELL', '100', '10'); // plain, better priced: fills first
+    const sweep = h.limit(3, 'BUY', '101', '20');
+    expect(ofType(sweep, 'trade').map((t) => `${t.price} ${t.quantity}`)).toEqual(['100 10', '101 10']);
+    const last = (id: number) => ofType(sweep, 'order').find((o) => o.orderId === id);
+    expect(last(older)?.status).toBe('FILLED');
+    expect(last(newer)).toMatchObject({ status: 'CANCELLED', cancelReason: 'REDUCE_ONLY_CLIPPED' });
+    expect(positions(h, 2)).toEqual([]);
+  });
+
+  test("a liquidation that closes a maker's position clips its reduce-only orders in that command", () => {
+    const h = riskSetup(['1000', '100000', '100000']);
+    h.limit(3, 'SELL', '10000', '1');
+    h.limit(2, 'BUY', '10000', '1'); // account 3 short 1
+    h.limit(2, 'SELL', '10000', '1', { leverage: '20' });
+    h.limit(1, 'BUY', '10000', '1', { leverage: '20' }); // account 1 long 1 at 20x
+    h.limit(3, 'BUY', '9200', '1'); // closes account 3's short when filled
+    h.limit(3, 'BUY', '9100', '1', { reduceOnly: true });
+    const roId = h.lastOrderId();
+    const mark = h.run({ type: 'mark_price', symbol: 'BTC-PERP', price: '9200' }); // liquidates account 1
+    expect(positions(h, 3)).toEqual([]);
+    expect(ofType(mark, 'order').find((o) => o.orderId === roId)).toMatchObject({
+      status: 'CANCELLED',
+      cancelReason: 'REDUCE_ONLY_CLIPPED',
+    });
+    // Nothing is left over for the next command, so an engine restored here continues the same way.
+    const restored = restoreEngine(snapshotEngine(h.engine), { risk: true });
+    const next = {
+      type: 'deposit',
+      accountId: 2,
+      amount: '1',
+      seq: h.engine.lastSeq + 1,
+      ts: h.ts + 1000,
+    } as Command;
+    const a: EngineEvent[] = [];
+    const b: EngineEvent[] = [];
+    h.engine.apply(next, a);
+    restored.apply(next, b);
+    expect(b).toEqual(a);
+    expect(restored.stateHash()).toBe(h.engine.stateHash());
   });
 });
