@@ -19,6 +19,11 @@ const SEED_TIMEOUT_MS = 2000;
 
 export class Access {
   private readonly nonces: NonceCache;
+  /**
+   * Keys revoked while this server runs: a login whose key lookup was already under way when its key was
+   * revoked would otherwise complete with the record read before.
+   */
+  private readonly revokedKeys = new Set<string>();
 
   constructor(
     private readonly engine: EngineApi,
@@ -66,6 +71,7 @@ export class Access {
         if (
           rec === undefined ||
           rec.revokedAt !== null ||
+          this.revokedKeys.has(rec.apiKey) ||
           !verify(rec.secretHash, p.timestamp, p.nonce, p.apiKey, p.signature)
         ) {
           return this.responses.error(
@@ -134,6 +140,11 @@ export class Access {
       }, SEED_TIMEOUT_MS);
     });
     return Promise.race([Promise.all(pending).then(() => {}), timeout]).finally(() => clearTimeout(timer));
+  }
+
+  /** An operator revoked `apiKey`: no login with it completes from now on, even one already under way. */
+  keyRevoked(apiKey: string): void {
+    this.revokedKeys.add(apiKey);
   }
 
   /** The accounts a session may use: the key's, or (key unrestricted) all of its user's. */

@@ -88,6 +88,7 @@ export class Gateway {
   private readonly router: Router;
   private readonly views: AccountViews;
   private readonly admission: Admission;
+  private readonly access: Access;
   private readonly presence = new Presence();
   private readonly sequencer: Sequencer;
   /** Views are dropped only where the database can answer for them (keepReason, Presence). */
@@ -141,6 +142,7 @@ export class Gateway {
     );
     this.views = views;
     this.admission = admission;
+    this.access = access;
     this.sequencer = sequencer;
     this.dropsViews = cfg.accountViewIdleMs > 0 && deps.orderArchive != null;
     metrics.gauge('exchange_account_views', 'Accounts the gateway keeps in memory', () => views.size);
@@ -213,6 +215,7 @@ export class Gateway {
 
   /** An operator revoked a key: the connections logged in with it are closed (4003), not left trading. */
   keyRevoked(apiKey: string): void {
+    this.access.keyRevoked(apiKey);
     for (const s of this.sessions)
       if (s.key?.apiKey === apiKey) s.close(CLOSE_KEY_REVOKED, 'API key revoked');
   }

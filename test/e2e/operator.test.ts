@@ -5,6 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
+import { MemoryKeyStore } from '../../src/gateway/keys.js';
 import { silentLogger } from '../../src/log.js';
 import { MemoryBatcher } from '../../src/pipeline/memory-batcher.js';
 import { authParams } from '../../src/protocol/sign.js';
@@ -96,6 +97,31 @@ describe('API key revocation', () => {
     expect(unknown).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
     b.close();
     again.close();
+  });
+});
+
+describe('API key revocation during a login', () => {
+  let server: ExchangeServer | undefined;
+  afterAll(async () => server?.stop());
+
+  it('refuses a login whose key lookup was under way when the key was revoked', async () => {
+    // A key store that answers late with the record as it was read (as a database would).
+    class SlowKeys extends MemoryKeyStore {
+      override async get(apiKey: string) {
+        const rec = await super.get(apiKey);
+        const copy = rec === undefined ? undefined : { ...rec };
+        await new Promise((r) => setTimeout(r, 300));
+        return copy;
+      }
+    }
+    server = await startServer({}, { keys: new SlowKeys() });
+    const alice = await createTrader(server, 'alice');
+    const c = await RawClient.connect(server);
+    const login = c.call('auth', authParams(alice.apiKey, alice.secret));
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await admin(server, 'DELETE', `/v1/api-keys/${alice.apiKey}`)).status).toBe(200);
+    expect((await login).error?.code).toBe('INVALID_SIGNATURE');
+    c.close();
   });
 });
 
