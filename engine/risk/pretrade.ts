@@ -73,7 +73,9 @@ export function pendingLots(
   const owner = core.engine.owners.get(order.accountId);
   if (owner === undefined) return 0;
   let sum = 0;
-  for (const o of owner.live) {
+  // The intrusive list itself: `owner.live` would copy it into an array on every call (this runs per fill
+  // of a promising maker, and per admission).
+  for (let o = owner.head; o !== null; o = o.ownerNext) {
     if (
       o !== order &&
       o.instrument === order.instrument &&
