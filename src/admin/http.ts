@@ -23,6 +23,9 @@ function tokenMatches(header: string | undefined, token: string): boolean {
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  // Refused before a byte is read when the client says how big it is.
+  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY)
+    throw new OperatorError('MESSAGE_TOO_LARGE', 'body over 1 MiB', 413);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of req) {
@@ -42,7 +45,14 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const s = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(s) });
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(s),
+  };
+  // The rest of a refused body is never read: say the connection ends, so a keep-alive client does not
+  // send its next request on a socket the server is about to drop.
+  if (status === 413) headers.connection = 'close';
+  res.writeHead(status, headers);
   res.end(s);
 }
 

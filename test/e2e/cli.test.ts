@@ -97,4 +97,17 @@ describe('operator CLI', () => {
     expect((await cli('get', '/v1/books/ETH-PERP?depth=ten')).body.error.code).toBe('INVALID_PARAMS');
     expect((await cli('get', '/v1/books/ETH-PERP?depth=1')).code).toBe(0);
   });
+
+  it('refuses an admin body over 1 MiB with 413, and says the connection ends', async () => {
+    const res = await fetch(`http://127.0.0.1:${server.adminPort}/v1/users`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'x'.repeat(1_200_000), email: null }),
+    });
+    expect(res.status).toBe(413);
+    expect(res.headers.get('connection')).toBe('close');
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('MESSAGE_TOO_LARGE');
+    // The next request works (a fresh connection).
+    expect((await cli('get', '/v1/status')).code).toBe(0);
+  });
 });
