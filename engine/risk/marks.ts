@@ -6,7 +6,7 @@ import type { Market } from '../engine.js';
 import type { RejectReason } from '../enums.js';
 import { fitsNumeric } from '../numeric.js';
 import type { Order } from '../order.js';
-import { add, format, mulDiv, neg, ONE, parseAmount, sub, type Units } from '../units.js';
+import { add, format, min, mulDiv, neg, ONE, parseAmount, sub, type Units } from '../units.js';
 import { accountFor } from './accounts.js';
 import type { RiskCore } from './core.js';
 import { funding } from './money.js';
@@ -56,7 +56,7 @@ function valuesFitAt(core: RiskCore, instrumentId: number, price: Units): boolea
     for (const q of account.positions.values())
       total = add(total, q === p ? upnl : q.unrealizedAt(q.instrument.markUnits));
     const equity = add(account.balance, total);
-    const base = equity < account.balance ? equity : account.balance;
+    const base = min(equity, account.balance);
     if (!fits(total) || !fits(equity) || !fits(sub(sub(base, account.marginUsed), account.orderMargin)))
       return false;
   }
