@@ -444,10 +444,7 @@ export class Engine implements EngineApi, MatchSink {
     }
     const order = this.findOwned(cmd);
     if (order === undefined) return;
-    this.touch(order);
-    this.takeOut(order);
-    order.cancel(cmd.source === 'DISCONNECT' ? 'DISCONNECT' : 'USER');
-    this.finish(order);
+    this.cancelLive(order, cmd.source === 'DISCONNECT' ? 'DISCONNECT' : 'USER');
   }
 
   private cancelAll(cmd: CancelAll): void {
@@ -471,12 +468,7 @@ export class Engine implements EngineApi, MatchSink {
     // By id, not by `live` order: an amend re-registers an order at the end of `live`, and a restored
     // snapshot would not reproduce that insertion order.
     victims.sort((a, b) => a.id - b.id);
-    for (const o of victims) {
-      this.touch(o);
-      this.takeOut(o);
-      o.cancel(reason);
-      this.finish(o);
-    }
+    for (const o of victims) this.cancelLive(o, reason);
     return victims.length;
   }
 
@@ -485,16 +477,10 @@ export class Engine implements EngineApi, MatchSink {
    * position no longer backs), keeping its book level's total; with nothing left the order is cancelled.
    */
   clipOrder(order: Order, lots: number, reason: CancelReason): void {
+    if (lots >= order.remainingLots) return this.cancelLive(order, reason);
     this.touch(order);
     order.updatedAt = this.ts;
-    if (lots >= order.remainingLots) {
-      this.takeOut(order);
-      order.cancel(reason);
-      this.finish(order);
-      return;
-    }
-    order.remainingLots -= lots;
-    order.cancelledLots += lots;
+    order.cancelPart(lots);
     const level = order.level;
     if (level !== null) {
       level.totalLots -= lots;
@@ -683,8 +669,7 @@ export class Engine implements EngineApi, MatchSink {
       this.finish(maker);
       return;
     }
-    maker.remainingLots -= lots;
-    maker.cancelledLots += lots;
+    maker.cancelPart(lots);
     this.risk?.reserve(maker);
   }
 
@@ -746,6 +731,14 @@ export class Engine implements EngineApi, MatchSink {
       return undefined;
     }
     return order;
+  }
+
+  /** Cancels a live order wherever it waits: out of the book or the stop book, then final. */
+  private cancelLive(order: Order, reason: CancelReason): void {
+    this.touch(order);
+    this.takeOut(order);
+    order.cancel(reason);
+    this.finish(order);
   }
 
   /** Removes a live order from wherever it waits (book or stop book). */

@@ -344,6 +344,12 @@ export class Order {
     this.setStatusCode(this.remainingLots === 0 ? ST_FILLED : ST_PARTIAL);
   }
 
+  /** Moves `lots` (fewer than remain) of what is left to cancelled; the order stays live (a risk clip). */
+  cancelPart(lots: number): void {
+    this.remainingLots -= lots;
+    this.cancelledLots += lots;
+  }
+
   /** Ends the order, moving what was left to cancelled. */
   cancel(reason: CancelReason, status: OrderStatus = 'CANCELLED'): void {
     this.cancelledLots += this.remainingLots;

@@ -4,7 +4,7 @@ import { add, sub, type Units } from '../units.js';
 import type { RiskCore } from './core.js';
 import { fee, initialMargin } from './money.js';
 import type { Position } from './position.js';
-import { promises, promisingOrders } from './reclip.js';
+import { closes, promises, promisingOrders } from './reclip.js';
 
 export function admit(core: RiskCore, order: Order): RejectReason | null {
   const account = core.accounts.get(order.accountId)!;
@@ -21,9 +21,7 @@ export function admit(core: RiskCore, order: Order): RejectReason | null {
     const reason = clipReduceOnly(core, order, position, !account.marginEnabled);
     if (reason !== null) return reason;
   } else if (!account.marginEnabled && order.side === 'SELL') {
-    // A cash account sells only what it holds (less what its other sells already promise).
-    const held = position === undefined || position.lots < 0 ? 0 : position.lots;
-    if (order.remainingLots > held - pendingLots(core, order, false)) return 'SHORT_NOT_ALLOWED';
+    if (order.remainingLots > cashSellRoom(core, order, position)) return 'SHORT_NOT_ALLOWED';
   }
 
   order.reserveTicks = reservePrice(core, order);
@@ -49,15 +47,18 @@ export function clipReduceOnly(
   allSameSide = false,
 ): RejectReason | null {
   if (position === undefined || position.lots === 0) return 'REDUCE_ONLY_NO_POSITION';
-  if (position.lots > 0 === (order.side === 'BUY')) return 'REDUCE_ONLY_WOULD_INCREASE';
+  if (!closes(position.lots, order.side)) return 'REDUCE_ONLY_WOULD_INCREASE';
   const size = position.lots > 0 ? position.lots : -position.lots;
   const room = size - pendingLots(core, order, !allSameSide);
   if (room <= 0) return 'REDUCE_ONLY_WOULD_INCREASE';
-  if (order.remainingLots > room) {
-    order.cancelledLots += order.remainingLots - room;
-    order.remainingLots = room;
-  }
+  if (order.remainingLots > room) order.cancelPart(order.remainingLots - room);
   return null;
+}
+
+/** What a cash account can still sell: what it holds, less what its other live sells already promise. */
+function cashSellRoom(core: RiskCore, order: Order, position: Position | undefined): number {
+  const held = position === undefined || position.lots < 0 ? 0 : position.lots;
+  return held - pendingLots(core, order, false);
 }
 
 /**
@@ -131,8 +132,7 @@ export function unbackedLots(core: RiskCore, order: Order): number {
   const account = core.accounts.get(order.accountId);
   if (account === undefined || !promises(account, order)) return 0;
   const lots = account.positions.get(order.instrument.id)?.lots ?? 0;
-  const closing = lots > 0 ? order.side === 'SELL' : lots < 0 ? order.side === 'BUY' : false;
-  if (!closing) return order.remainingLots;
+  if (!closes(lots, order.side)) return order.remainingLots;
   let room = lots > 0 ? lots : -lots;
   // The older promising orders keep their share first (as the end-of-command clip does): a newer one behind
   // them in a sweep is the one clipped.
@@ -156,13 +156,11 @@ export function admitAmend(
       // An increase must still close the position (its direction may have flipped since) and fit what it
       // can absorb, less the other reduce-only orders (all sells, on a cash account).
       if (position === undefined || position.lots === 0) return 'REDUCE_ONLY_NO_POSITION';
-      if (position.lots > 0 === (order.side === 'BUY')) return 'REDUCE_ONLY_WOULD_INCREASE';
+      if (!closes(position.lots, order.side)) return 'REDUCE_ONLY_WOULD_INCREASE';
       if (newRemaining > Math.abs(position.lots) - pendingLots(core, order, account.marginEnabled))
         return 'REDUCE_ONLY_WOULD_INCREASE';
     } else if (!account.marginEnabled && order.side === 'SELL') {
-      // As at admission: a cash account sells only what it holds, less its other sells.
-      const held = position === undefined || position.lots < 0 ? 0 : position.lots;
-      if (newRemaining > held - pendingLots(core, order, false)) return 'SHORT_NOT_ALLOWED';
+      if (newRemaining > cashSellRoom(core, order, position)) return 'SHORT_NOT_ALLOWED';
     }
   }
   const savedPrice = order.priceTicks;

@@ -11,10 +11,16 @@
  * Within a command the matcher does the same for a maker at its turn (engine/matcher.ts), and the engine for
  * an order about to execute (RiskPort.unbackedLots), so no fill ever goes past what the position backs.
  */
+import type { Side } from '../enums.js';
 import type { Instrument } from '../instrument.js';
 import type { Order } from '../order.js';
 import type { Account } from './account.js';
 import type { RiskCore } from './core.js';
+
+/** Whether an order on `side` would shrink a position of `lots` (signed): never when flat. */
+export function closes(lots: number, side: Side): boolean {
+  return lots > 0 ? side === 'SELL' : lots < 0 ? side === 'BUY' : false;
+}
 
 /** Whether the order's size is a promise of the account's position. */
 export function promises(account: Account, order: Order): boolean {
@@ -70,8 +76,7 @@ function reclip(core: RiskCore, account: Account, ins: Instrument): void {
   // What the position can still absorb, shared by the orders on the closing side.
   let room = account.marginEnabled ? Math.abs(lots) : Math.max(lots, 0);
   for (const o of mine) {
-    const closingSide = lots > 0 ? o.side === 'SELL' : lots < 0 ? o.side === 'BUY' : false;
-    const keep = closingSide ? Math.min(o.remainingLots, room) : 0;
+    const keep = closes(lots, o.side) ? Math.min(o.remainingLots, room) : 0;
     room -= keep;
     const excess = o.remainingLots - keep;
     if (excess > 0) core.engine.clipOrder(o, excess, 'REDUCE_ONLY_CLIPPED');
