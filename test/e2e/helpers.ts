@@ -17,10 +17,11 @@ export const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
 
 export const BTC = BTC_PERP;
 
-export async function startServer(
+/** A server on free ports with an in-memory batcher and the test admin token, not started yet. */
+export function newServer(
   overrides: Partial<Config> = {},
   options: Partial<ServerOptions> = {},
-): Promise<ExchangeServer> {
+): ExchangeServer {
   const config = loadConfig(
     [],
     {},
@@ -35,12 +36,19 @@ export async function startServer(
       ...overrides,
     },
   );
-  const server = new ExchangeServer({
+  return new ExchangeServer({
     config,
     log: silentLogger,
     batcher: new MemoryBatcher({ mode: 'durable' }),
     ...options,
   });
+}
+
+export async function startServer(
+  overrides: Partial<Config> = {},
+  options: Partial<ServerOptions> = {},
+): Promise<ExchangeServer> {
+  const server = newServer(overrides, options);
   await server.start();
   return server;
 }

@@ -4,18 +4,15 @@
  * on the connections already logged in with it. Found by an adversarial probe of the operator surface.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
 import { MemoryKeyStore } from '../../src/gateway/keys.js';
-import { silentLogger } from '../../src/log.js';
-import { MemoryBatcher } from '../../src/pipeline/memory-batcher.js';
 import { authParams } from '../../src/protocol/sign.js';
-import { ExchangeServer } from '../../src/server.js';
+import type { ExchangeServer } from '../../src/server.js';
 import {
-  ADMIN_TOKEN,
   admin,
   BTC,
   createInstrument,
   createTrader,
+  newServer,
   RawClient,
   startServer,
   until,
@@ -28,30 +25,17 @@ describe('operator commands while recovering', () => {
   it('are refused 503 UNAVAILABLE with retryAfterMs, nothing sequenced; accepted once ready', async () => {
     let finish!: (seq: number) => void;
     let recovering = false;
-    const config = loadConfig(
-      [],
+    server = newServer(
       {},
       {
-        host: '127.0.0.1',
-        port: 0,
-        adminHost: '127.0.0.1',
-        adminPort: 0,
-        adminToken: ADMIN_TOKEN,
-        batcher: 'memory',
-        logLevel: 'silent',
+        recover: () => {
+          recovering = true;
+          return new Promise<number>((r) => {
+            finish = r;
+          });
+        },
       },
     );
-    server = new ExchangeServer({
-      config,
-      log: silentLogger,
-      batcher: new MemoryBatcher({ mode: 'durable' }),
-      recover: () => {
-        recovering = true;
-        return new Promise<number>((r) => {
-          finish = r;
-        });
-      },
-    });
     const started = server.start();
     await until(() => recovering);
     const s = server;
