@@ -135,7 +135,7 @@ export class AdminServer {
         );
       }
       if (a === 'accounts' && c === undefined) return send(res, 200, found(engine.account(id(b)), 'account'));
-      if ((a === 'accounts' && c === 'positions') || (a === 'accounts' && c === 'orders')) {
+      if (a === 'accounts' && (c === 'positions' || c === 'orders')) {
         // An unknown account is 404, as for /v1/accounts/:id, not an empty list (without the risk core there
         // are no account records: an id with orders is known).
         const acc = id(b);

@@ -9,6 +9,7 @@ import type { CommandBody, CommandType } from '../../engine/commands.js';
 import { OPERATOR_COMMANDS } from '../../engine/commands.js';
 import type { EngineEvent } from '../../engine/events.js';
 import type { KeyStore } from '../gateway/keys.js';
+import { UNAVAILABLE_RETRY_MS } from '../gateway/responses.js';
 import type { Metrics } from '../http/metrics.js';
 import type { Sequencer } from '../sequencer.js';
 
@@ -112,7 +113,7 @@ export class Operator {
         'UNAVAILABLE',
         'the server is not open (recovering or shutting down): retry once /health says ready',
         503,
-        { retryAfterMs: 1000 },
+        { retryAfterMs: UNAVAILABLE_RETRY_MS },
       );
     }
   }

@@ -89,8 +89,6 @@ export interface Handlers {
   subscriptions: Subscriptions;
 }
 
-/** The retry hint while the server is not open: recovery takes seconds, a shutdown ends the connection. */
-
 export class Requests {
   constructor(
     private readonly h: Handlers,
