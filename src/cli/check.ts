@@ -41,26 +41,21 @@ function parseFlags(argv: readonly string[]) {
 }
 
 export async function runCheck(argv: readonly string[], env = process.env): Promise<CheckCliResult> {
+  const usage = (error: string): CheckCliResult => ({
+    code: 2,
+    lines: [JSON.stringify({ ok: false, error: `usage: ${error}` })],
+  });
   // Strict: an unknown or misspelt flag (--from-snaphot) is an error, never a silently different check.
   let flags: ReturnType<typeof parseFlags>;
   try {
     flags = parseFlags(argv);
   } catch (error) {
-    return { code: 2, lines: [JSON.stringify({ ok: false, error: `usage: ${(error as Error).message}` })] };
+    return usage((error as Error).message);
   }
   const url = flags['database-url'] ?? env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/exchange';
   const maxListed = Number(flags['max-listed'] ?? '1000');
-  if (!Number.isSafeInteger(maxListed) || maxListed < 0) {
-    return {
-      code: 2,
-      lines: [
-        JSON.stringify({
-          ok: false,
-          error: `usage: --max-listed needs a whole number, got "${flags['max-listed']}"`,
-        }),
-      ],
-    };
-  }
+  if (!Number.isSafeInteger(maxListed) || maxListed < 0)
+    return usage(`--max-listed needs a whole number, got "${flags['max-listed']}"`);
   const quiet = flags.quiet === true;
   const database = redactUrl(url);
   const lines: string[] = [];

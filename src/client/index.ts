@@ -93,7 +93,6 @@ interface PrivateSub {
 interface BookSub {
   book: LocalBook;
   handler: BookHandler;
-  depth: number | undefined;
   syncing: boolean;
 }
 
@@ -341,7 +340,7 @@ export class ExchangeClient {
 
   /** The L2 book: snapshot, then deltas; a gap in seq/prevSeq triggers a fresh snapshot. */
   async subscribeBook(symbol: string, handler: BookHandler, depth?: number): Promise<LocalBook> {
-    const sub: BookSub = { book: new LocalBook(symbol, depth), handler, depth, syncing: true };
+    const sub: BookSub = { book: new LocalBook(symbol, depth), handler, syncing: true };
     await this.register(this.bookSubs, symbol, sub, () => this.syncBook(sub));
     return sub.book;
   }
@@ -349,7 +348,7 @@ export class ExchangeClient {
   private async syncBook(sub: BookSub, ws?: MinimalSocket): Promise<void> {
     sub.syncing = true;
     const params: ParamsOf<'subscribe'> = { channel: `book.${sub.book.symbol}` };
-    if (sub.depth !== undefined) params.depth = sub.depth;
+    if (sub.book.depth !== undefined) params.depth = sub.book.depth;
     if (ws === undefined) await this.request('subscribe', params);
     else await this.send(ws, 'subscribe', params);
   }
