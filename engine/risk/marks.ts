@@ -47,7 +47,10 @@ export function markPrice(core: RiskCore, cmd: MarkPrice & Command): void {
  * and every row the workers write after it refused by PostgreSQL: persistence would stop for everyone.
  */
 function valuesFitAt(core: RiskCore, instrumentId: number, price: Units): boolean {
-  for (const p of core.sortedOpen(instrumentId)) {
+  // Any order will do (the answer is whether all fit): the set itself, not a sorted copy of it.
+  const open = core.openPositions.get(instrumentId);
+  if (open === undefined) return true;
+  for (const p of open) {
     if (p.lots === 0) continue;
     const upnl = p.unrealizedAt(price);
     if (!fits(upnl)) return false;
