@@ -148,10 +148,11 @@ export type AmendOrder = {
 } & OrderRef;
 
 /**
- * Why a trader-side cancel was sent: by the trader (default), or by the gateway's cancel-on-disconnect.
- * Recorded as the order's cancelReason (USER / CANCEL_ALL, or DISCONNECT).
+ * Why a trader-side cancel was sent: by the trader (default), by the gateway's cancel-on-disconnect, or by
+ * an account's dead-man's switch (`cancel_all_after`) running out. Recorded as the order's cancelReason
+ * (USER / CANCEL_ALL, DISCONNECT, CANCEL_ALL_AFTER).
  */
-export type CancelSource = 'TRADER' | 'DISCONNECT';
+export type CancelSource = 'TRADER' | 'DISCONNECT' | 'CANCEL_ALL_AFTER';
 
 export type CancelOrder = {
   type: 'cancel_order';

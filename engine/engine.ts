@@ -34,6 +34,7 @@ import type {
   AmendOrder,
   CancelAll,
   CancelOrder,
+  CancelSource,
   Command,
   CreateInstrument,
   CreateUser,
@@ -112,6 +113,23 @@ export class Owner {
     const result: Order[] = [];
     for (let o = this.head; o !== null; o = o.ownerNext) result.push(o);
     return result;
+  }
+}
+
+/**
+ * The cancelReason a trader-side cancel records: the trader's own (`byTrader`: USER for one order,
+ * CANCEL_ALL for all) or the gateway's on the trader's behalf. null: not a source (the command is refused).
+ */
+function cancelReasonOf(source: CancelSource | undefined, byTrader: CancelReason): CancelReason | null {
+  switch (source) {
+    case undefined:
+    case 'TRADER':
+      return byTrader;
+    case 'DISCONNECT':
+    case 'CANCEL_ALL_AFTER':
+      return source;
+    default:
+      return null;
   }
 }
 
@@ -439,23 +457,21 @@ export class Engine implements EngineApi, MatchSink {
   }
 
   private cancel(cmd: CancelOrder): void {
-    if (cmd.source !== undefined && cmd.source !== 'TRADER' && cmd.source !== 'DISCONNECT') {
-      return this.reject(cmd, 'INVALID_COMMAND', null, null);
-    }
+    const reason = cancelReasonOf(cmd.source, 'USER');
+    if (reason === null) return this.reject(cmd, 'INVALID_COMMAND', null, null);
     const order = this.findOwned(cmd);
     if (order === undefined) return;
-    this.cancelLive(order, cmd.source === 'DISCONNECT' ? 'DISCONNECT' : 'USER');
+    this.cancelLive(order, reason);
   }
 
   private cancelAll(cmd: CancelAll): void {
     if (!isPositiveId(cmd.accountId)) return this.reject(cmd, 'INVALID_COMMAND', null, null);
-    if (cmd.source !== undefined && cmd.source !== 'TRADER' && cmd.source !== 'DISCONNECT') {
-      return this.reject(cmd, 'INVALID_COMMAND', null, null);
-    }
+    const reason = cancelReasonOf(cmd.source, 'CANCEL_ALL');
+    if (reason === null) return this.reject(cmd, 'INVALID_COMMAND', null, null);
     if (cmd.symbol !== undefined && !this.markets.has(cmd.symbol)) {
       return this.reject(cmd, 'UNKNOWN_INSTRUMENT', null, null);
     }
-    this.cancelOrders(cmd.accountId, cmd.symbol, cmd.source === 'DISCONNECT' ? 'DISCONNECT' : 'CANCEL_ALL');
+    this.cancelOrders(cmd.accountId, cmd.symbol, reason);
   }
 
   /** Cancels an account's live orders (optionally on one instrument), oldest first. Returns how many. */

@@ -124,5 +124,6 @@ export const CANCEL_REASONS = [
   'REDUCE_ONLY_CLIPPED',
   'ACCOUNT_SUSPENDED',
   'DISCONNECT',
+  'CANCEL_ALL_AFTER',
 ] as const;
 export type CancelReason = (typeof CANCEL_REASONS)[number];

@@ -141,6 +141,12 @@ export class ExchangeClient {
    * reconnect turns it on again, before held orders go out (a bot relying on it as its safety net keeps it).
    */
   private cancelOnDisconnectParams: { enabled: boolean; scope: 'connection' | 'account' } | null = null;
+  /**
+   * Armed dead-man's switches by account ("default" for the key's default account). The server forgets them
+   * when it restarts, so a reconnect arms each again with its timeout; keeping it armed after that is still
+   * the bot's job (a client that refreshed it by itself would keep a hung bot's orders alive).
+   */
+  private readonly switches = new Map<string, ParamsOf<'cancel_all_after'>>();
   private readonly listeners = new Map<string, Listener[]>();
   private closedByUser = false;
   private attempt = 0;
@@ -296,6 +302,20 @@ export class ExchangeClient {
   async cancelOnDisconnect(enabled: boolean, scope: 'connection' | 'account' = 'connection') {
     const result = await this.request('cancel_on_disconnect', { enabled, scope });
     this.cancelOnDisconnectParams = enabled ? { enabled, scope } : null;
+    return result;
+  }
+
+  /**
+   * The account's dead-man's switch: unless this is called again within `timeoutMs`, the server cancels all
+   * of the account's orders. 0 disarms. Call it again well before it runs out (every third of the timeout,
+   * say); it keeps running while the client is disconnected, and the client arms it again on reconnect.
+   */
+  async cancelAllAfter(timeoutMs: number, accountId?: number) {
+    const p = accountId === undefined ? { timeoutMs } : { timeoutMs, accountId };
+    const result = await this.request('cancel_all_after', p);
+    const key = String(accountId ?? 'default');
+    if (timeoutMs === 0) this.switches.delete(key);
+    else this.switches.set(key, p);
     return result;
   }
 
@@ -507,6 +527,7 @@ export class ExchangeClient {
         this.authenticated(await this.send(ws, 'auth', authParams(apiKey, secret)), apiKey, secret);
         const cod = this.cancelOnDisconnectParams;
         if (cod !== null) await this.send(ws, 'cancel_on_disconnect', cod);
+        for (const p of [...this.switches.values()]) await this.send(ws, 'cancel_all_after', p);
       }
       // A snapshot of the subscriptions: one added meanwhile sends its own (held) subscribe.
       const privates = [...this.privateSubs.values()];

@@ -24,6 +24,7 @@ import { Access } from './access.js';
 import { AccountViews } from './account-view.js';
 import { Acks } from './acks.js';
 import { Admission } from './admission.js';
+import { CancelAllAfter } from './cancel-all-after.js';
 import { CancelOnDisconnect } from './cancel-on-disconnect.js';
 import { Commands } from './commands.js';
 import { Deferrals } from './deferred.js';
@@ -82,6 +83,7 @@ export class Gateway {
   private readonly market: MarketData;
   private readonly subscriptions: Subscriptions;
   private readonly cancelOnDisconnect: CancelOnDisconnect;
+  private readonly cancelAllAfter: CancelAllAfter;
   private readonly acks: Acks;
   private readonly commands: Commands;
   private readonly requests: Requests;
@@ -128,6 +130,15 @@ export class Gateway {
       (body) => this.commands.submit(body),
       (s) => access.accountsOf(s),
     );
+    const cancelAllAfter = new CancelAllAfter((body) => this.commands.submit(body), log);
+    metrics.gauge('exchange_cancel_all_after_armed', 'Accounts whose dead-man switch is armed', () => {
+      return cancelAllAfter.size;
+    });
+    metrics.counterOf(
+      'exchange_cancel_all_after_fired_total',
+      'Dead-man switches that ran out and cancelled their account (since the start)',
+      () => cancelAllAfter.firedTotal,
+    );
     const acks = new Acks(views, responses, cancelOnDisconnect, metrics, clock);
     const commands = new Commands(sequencer, views, acks, admission, metrics, cfg.maxOpenOrders);
     const subscriptions = new Subscriptions(access, market, privateStreams, responses);
@@ -156,10 +167,11 @@ export class Gateway {
     this.market = market;
     this.subscriptions = subscriptions;
     this.cancelOnDisconnect = cancelOnDisconnect;
+    this.cancelAllAfter = cancelAllAfter;
     this.acks = acks;
     this.commands = commands;
     this.requests = new Requests(
-      { access, admission, cancelOnDisconnect, commands, queries, subscriptions },
+      { access, admission, cancelOnDisconnect, cancelAllAfter, commands, queries, subscriptions },
       responses,
       log,
     );
@@ -190,6 +202,7 @@ export class Gateway {
 
   stop(): void {
     this.open = false;
+    this.cancelAllAfter.clear();
     if (this.tickerTimer) clearInterval(this.tickerTimer);
     if (this.sweepTimer) clearInterval(this.sweepTimer);
   }

@@ -36,6 +36,7 @@ export function costOf(method: Method, reduceOnly: boolean): number {
     case 'time':
     case 'ping':
     case 'cancel_on_disconnect':
+    case 'cancel_all_after':
       return COST.cheap;
     default:
       return COST.query;

@@ -9,6 +9,7 @@ import type {
   AccountScoped,
   AmendParams,
   AuthParams,
+  CancelAllAfterParams,
   CancelAllParams,
   CancelOnDisconnectParams,
   Method,
@@ -21,6 +22,7 @@ import { ParamError, VALIDATORS } from '../protocol/validate.js';
 import { SequencerClosedError } from '../sequencer.js';
 import type { Access } from './access.js';
 import type { Admission } from './admission.js';
+import type { CancelAllAfter } from './cancel-all-after.js';
 import type { CancelOnDisconnect } from './cancel-on-disconnect.js';
 import type { Commands } from './commands.js';
 import type { Queries } from './queries.js';
@@ -84,6 +86,7 @@ export interface Handlers {
   access: Access;
   admission: Admission;
   cancelOnDisconnect: CancelOnDisconnect;
+  cancelAllAfter: CancelAllAfter;
   commands: Commands;
   queries: Queries;
   subscriptions: Subscriptions;
@@ -197,6 +200,11 @@ export class Requests {
         return h.commands.amendOrCancel(s, id, idJson, acc, m, params as AmendParams, usIn);
       case 'cancel_all':
         return h.commands.cancelAll(s, id, idJson, acc, params as CancelAllParams, usIn);
+      case 'cancel_all_after': {
+        const timeoutMs = (params as CancelAllAfterParams).timeoutMs;
+        const result = h.cancelAllAfter.set(acc, timeoutMs, usIn);
+        return this.responses.reply(s, idJson, JSON.stringify(result), usIn);
+      }
       default:
         return h.queries.query(s, idJson, acc, m, params, usIn);
     }

@@ -111,6 +111,16 @@ export interface CancelOnDisconnectParams {
   scope?: 'connection' | 'account';
 }
 
+/** The account's dead-man's switch: all its orders are cancelled unless this is called again in time. */
+export interface CancelAllAfterParams extends AccountScoped {
+  /** Milliseconds from now, CANCEL_ALL_AFTER_MIN_MS to CANCEL_ALL_AFTER_MAX_MS; 0 disarms. */
+  timeoutMs: number;
+}
+
+/** The shortest and longest dead-man's switch timeouts (0 disarms). */
+export const CANCEL_ALL_AFTER_MIN_MS = 1000;
+export const CANCEL_ALL_AFTER_MAX_MS = 86_400_000;
+
 export interface ParamsByMethod {
   auth: AuthParams;
   place: PlaceParams;
@@ -125,6 +135,7 @@ export interface ParamsByMethod {
   subscribe: SubscribeParams;
   unsubscribe: UnsubscribeParams;
   cancel_on_disconnect: CancelOnDisconnectParams;
+  cancel_all_after: CancelAllAfterParams;
   time: Record<string, never>;
   ping: Record<string, never>;
 }
@@ -146,6 +157,7 @@ export const METHODS: readonly Method[] = [
   'subscribe',
   'unsubscribe',
   'cancel_on_disconnect',
+  'cancel_all_after',
   'time',
   'ping',
 ];
@@ -231,6 +243,13 @@ export interface FillsResult {
   seq: number;
 }
 
+/** The switch as it now stands: armed until `triggerAt` (server time, µs), or disarmed (`timeoutMs` 0). */
+export interface CancelAllAfterResult {
+  accountId: number;
+  timeoutMs: number;
+  triggerAt: number | null;
+}
+
 export interface ResultByMethod {
   auth: AuthResult;
   place: OrderAck;
@@ -245,6 +264,7 @@ export interface ResultByMethod {
   subscribe: SubscribeResult;
   unsubscribe: SubscribeResult;
   cancel_on_disconnect: { enabled: boolean; scope: 'connection' | 'account' };
+  cancel_all_after: CancelAllAfterResult;
   time: TimeResult;
   ping: TimeResult;
 }

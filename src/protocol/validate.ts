@@ -9,19 +9,22 @@
 
 import { ORDER_TYPES, SIDES, TIME_IN_FORCE } from '../../engine/enums.js';
 import { MAX_UNITS, parseUnits } from '../../engine/numeric.js';
-import type {
-  AccountScoped,
-  AmendParams,
-  AuthParams,
-  CancelAllParams,
-  CancelOnDisconnectParams,
-  Method,
-  OpenOrdersParams,
-  OrderRefParams,
-  PlaceParams,
-  RecentFillsParams,
-  SubscribeParams,
-  UnsubscribeParams,
+import {
+  type AccountScoped,
+  type AmendParams,
+  type AuthParams,
+  CANCEL_ALL_AFTER_MAX_MS,
+  CANCEL_ALL_AFTER_MIN_MS,
+  type CancelAllAfterParams,
+  type CancelAllParams,
+  type CancelOnDisconnectParams,
+  type Method,
+  type OpenOrdersParams,
+  type OrderRefParams,
+  type PlaceParams,
+  type RecentFillsParams,
+  type SubscribeParams,
+  type UnsubscribeParams,
 } from './types.js';
 
 export class ParamError extends Error {
@@ -146,6 +149,7 @@ const SUB_KEYS = new Set(['accountId', 'channel', 'fromSeq', 'epoch', 'depth']);
 const UNSUB_KEYS = new Set(['accountId', 'channel']);
 const AUTH_KEYS = new Set(['apiKey', 'timestamp', 'nonce', 'signature']);
 const COD_KEYS = new Set(['enabled', 'scope']);
+const CAA_KEYS = new Set(['accountId', 'timeoutMs']);
 const NO_KEYS = new Set<string>();
 
 function accountScoped(p: Obj): AccountScoped {
@@ -282,6 +286,23 @@ export function validateCancelOnDisconnect(params: unknown): CancelOnDisconnectP
   return { enabled, scope: scope ?? 'connection' };
 }
 
+export function validateCancelAllAfter(params: unknown): CancelAllAfterParams {
+  const p = obj(params);
+  onlyKeys(p, CAA_KEYS);
+  const t = p.timeoutMs;
+  if (
+    typeof t !== 'number' ||
+    !Number.isInteger(t) ||
+    (t !== 0 && (t < CANCEL_ALL_AFTER_MIN_MS || t > CANCEL_ALL_AFTER_MAX_MS))
+  ) {
+    throw new ParamError(
+      'timeoutMs',
+      `0 (disarm) or an integer from ${CANCEL_ALL_AFTER_MIN_MS} to ${CANCEL_ALL_AFTER_MAX_MS} (required)`,
+    );
+  }
+  return { ...accountScoped(p), timeoutMs: t };
+}
+
 export function validateEmpty(params: unknown): Record<string, never> {
   const p = obj(params);
   onlyKeys(p, NO_KEYS);
@@ -303,6 +324,7 @@ export const VALIDATORS: { [M in Method]: (params: unknown) => unknown } = {
   subscribe: validateSubscribe,
   unsubscribe: validateUnsubscribe,
   cancel_on_disconnect: validateCancelOnDisconnect,
+  cancel_all_after: validateCancelAllAfter,
   time: validateEmpty,
   ping: validateEmpty,
 };

@@ -1,5 +1,6 @@
 /** Amend, cancel, cancel-all, self-trade prevention, order state fields and L2 deltas. */
 import { describe, expect, test } from 'vitest';
+import type { CommandBody } from '../../engine/commands.js';
 import { BTC, brief, btc, Harness, ofType, orders, trades } from './harness.js';
 
 /** Account 9 sells `quantity` at `price` and returns the maker order ids in the order they filled. */
@@ -249,6 +250,26 @@ describe('cancel', () => {
     ]);
     expect(h.engine.openOrders(1).map((o) => o.orderId)).toEqual([1]);
     expect(brief(h.cancelAll(1, 'DOGE-PERP'))).toEqual(['rejected cancel_all UNKNOWN_INSTRUMENT']);
+  });
+
+  test('a cancel sent on the trader’s behalf records its source as the cancel reason', () => {
+    const h = btc();
+    h.limit(1, 'BUY', '100', '1'); // #1
+    h.limit(1, 'BUY', '99', '1'); // #2
+    h.limit(1, 'BUY', '98', '1'); // #3
+    expect(brief(h.run({ type: 'cancel_order', accountId: 1, orderId: 1, source: 'DISCONNECT' }))).toEqual([
+      'order #1 CANCELLED 0/0/1 DISCONNECT',
+      'book BUY 100 0',
+    ]);
+    expect(brief(h.run({ type: 'cancel_all', accountId: 1, source: 'CANCEL_ALL_AFTER' }))).toEqual([
+      'order #2 CANCELLED 0/0/1 CANCEL_ALL_AFTER',
+      'order #3 CANCELLED 0/0/1 CANCEL_ALL_AFTER',
+      'book BUY 99 0',
+      'book BUY 98 0',
+    ]);
+    // A source the engine does not know (a journal written by a newer version) is refused, not guessed.
+    const unknown = { type: 'cancel_all', accountId: 1, source: 'SOMEONE' } as unknown as CommandBody;
+    expect(brief(h.run(unknown))).toEqual(['rejected cancel_all INVALID_COMMAND']);
   });
 });
 

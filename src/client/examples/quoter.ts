@@ -1,7 +1,7 @@
 /**
  * A small market-making bot: keeps one bid and one ask around the mid of the book, re-quoting when the mid
  * moves. Shows the client's pieces: auth, a book subscription with automatic resync, the private stream,
- * place/cancel with typed errors, cancel-on-disconnect as a safety net.
+ * place/cancel with typed errors, cancel-on-disconnect and the dead-man's switch as safety nets.
  *
  *   EXCHANGE_URL=ws://127.0.0.1:8080/ws API_KEY=ak_... API_SECRET=... SYMBOL=BTC-PERP \
  *   SPREAD=1 SIZE=0.01 TICK=0.5 node dist/src/client/examples/quoter.js
@@ -46,6 +46,10 @@ async function main(): Promise<void> {
   await client.connect();
   // If this process dies, the exchange pulls our quotes.
   await client.cancelOnDisconnect(true);
+  // If this process hangs while its connection stays up, the exchange pulls our quotes 30 s later: the
+  // switch is refreshed from the bot's own event loop, so a stuck bot stops refreshing it.
+  await client.cancelAllAfter(30_000);
+  const refresh = setInterval(() => void client.cancelAllAfter(30_000).catch(() => {}), 10_000);
   await client.subscribePrivate((m) => {
     if (m.type === 'update') for (const f of m.fills) console.log(`fill ${f.side} ${f.quantity}@${f.price}`);
   });
@@ -86,7 +90,9 @@ async function main(): Promise<void> {
   const book = await client.subscribeBook(symbol, (b) => void requote(b));
   await requote(book);
   process.on('SIGINT', async () => {
+    clearInterval(refresh);
     await client.cancelAll({ symbol }).catch(() => {});
+    await client.cancelAllAfter(0).catch(() => {});
     client.close();
     process.exit(0);
   });
