@@ -1,5 +1,5 @@
 /**
- * A client-side L2 book kept from a snapshot and deltas (prices as exact decimal strings).
+ * A client-side L2 book kept from a snapshot and deltas (prices as exact decimal strings), best first.
  *
  * With a depth, the server's snapshot holds only the best `depth` levels of each side, while deltas come for
  * every level. A side whose snapshot was full may have levels behind its last one (the horizon) that this
@@ -9,17 +9,18 @@
  */
 import type { Decimal } from '../../engine/commands.js';
 import type { Side } from '../../engine/enums.js';
-import { parseUnits } from '../../engine/numeric.js';
+import { BookLevels } from '../protocol/book-levels.js';
+import { bookChecksum, CHECKSUM_LEVELS } from '../protocol/checksum.js';
 import type { Level } from '../protocol/types.js';
 
 export class LocalBook {
-  readonly bids = new Map<Decimal, Decimal>();
-  readonly asks = new Map<Decimal, Decimal>();
+  readonly bids = new BookLevels(true);
+  readonly asks = new BookLevels(false);
   seq = 0;
   engineSeq = 0;
-  /** The worst price of a side whose snapshot was cut at `depth` (units); null: the whole side is known. */
-  private bidHorizon: bigint | null = null;
-  private askHorizon: bigint | null = null;
+  /** The worst price of a side whose snapshot was cut at `depth`; null: the whole side is known. */
+  private bidHorizon: Decimal | null = null;
+  private askHorizon: Decimal | null = null;
 
   constructor(
     readonly symbol: string,
@@ -32,8 +33,8 @@ export class LocalBook {
     this.asks.clear();
     for (const [p, q] of bids) this.bids.set(p, q);
     for (const [p, q] of asks) this.asks.set(p, q);
-    this.bidHorizon = this.horizonOf(bids, 'BUY');
-    this.askHorizon = this.horizonOf(asks, 'SELL');
+    this.bidHorizon = this.horizonOf(bids, this.bids);
+    this.askHorizon = this.horizonOf(asks, this.asks);
     this.seq = seq;
     this.engineSeq = engineSeq;
   }
@@ -41,12 +42,10 @@ export class LocalBook {
   apply(bids: Level[], asks: Level[], seq: number, engineSeq: number): void {
     for (const [p, q] of bids) {
       // Bids behind the horizon (lower) are levels this book only partly knows: not kept.
-      if (this.bidHorizon !== null && parseUnits(p)! < this.bidHorizon) continue;
-      q === '0' ? this.bids.delete(p) : this.bids.set(p, q);
+      if (this.bidHorizon === null || !this.bids.worse(p, this.bidHorizon)) this.bids.set(p, q);
     }
     for (const [p, q] of asks) {
-      if (this.askHorizon !== null && parseUnits(p)! > this.askHorizon) continue;
-      q === '0' ? this.asks.delete(p) : this.asks.set(p, q);
+      if (this.askHorizon === null || !this.asks.worse(p, this.askHorizon)) this.asks.set(p, q);
     }
     this.seq = seq;
     this.engineSeq = engineSeq;
@@ -64,29 +63,32 @@ export class LocalBook {
     );
   }
 
+  /**
+   * Whether this book knows the levels the server's checksum covers: subscribed without a depth, or with one
+   * of at least CHECKSUM_LEVELS, and complete.
+   */
+  verifiable(): boolean {
+    return (this.depth === undefined || this.depth >= CHECKSUM_LEVELS) && this.complete();
+  }
+
+  /** The checksum of this book's best levels (src/protocol/checksum.ts), to compare with a message's. */
+  checksum(): number {
+    return bookChecksum(this.bids.top(CHECKSUM_LEVELS), this.asks.top(CHECKSUM_LEVELS));
+  }
+
   /** Levels best first. */
   levels(side: Side, depth = Number.MAX_SAFE_INTEGER): Level[] {
-    const map = side === 'BUY' ? this.bids : this.asks;
-    const rows = [...map].map(([p, q]) => ({ u: parseUnits(p)!, l: [p, q] as Level }));
-    rows.sort((a, b) => {
-      const c = a.u < b.u ? -1 : a.u > b.u ? 1 : 0;
-      return side === 'BUY' ? -c : c;
-    });
-    return rows.slice(0, depth).map((r) => r.l);
+    return (side === 'BUY' ? this.bids : this.asks).top(depth);
   }
 
   best(side: Side): Decimal | undefined {
-    return this.levels(side, 1)[0]?.[0];
+    return (side === 'BUY' ? this.bids : this.asks).best() ?? undefined;
   }
 
   /** A snapshot side with `depth` levels or more was cut there: its worst price is the horizon. */
-  private horizonOf(levels: Level[], side: Side): bigint | null {
+  private horizonOf(levels: Level[], side: BookLevels): Decimal | null {
     if (this.depth === undefined || levels.length < this.depth || levels.length === 0) return null;
-    let worst = parseUnits(levels[0]![0])!;
-    for (const [p] of levels) {
-      const u = parseUnits(p)!;
-      if (side === 'BUY' ? u < worst : u > worst) worst = u;
-    }
-    return worst;
+    // The side holds exactly the snapshot's levels now: its worst is the horizon.
+    return side.worst();
   }
 }

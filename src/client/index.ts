@@ -27,6 +27,7 @@ import type {
 } from '../protocol/types.js';
 import { LocalBook } from './book.js';
 
+export { bookChecksum, CHECKSUM_LEVELS, crc32 } from '../protocol/checksum.js';
 export type { ErrorCode } from '../protocol/errors.js';
 export { authParams, sign } from '../protocol/sign.js';
 export type * from '../protocol/types.js';
@@ -458,6 +459,9 @@ export class ExchangeClient {
     if (msg.type === 'snapshot') {
       sub.syncing = false;
       sub.book.reset(msg.bids, msg.asks, msg.seq, msg.engineSeq);
+      // The book now holds exactly the snapshot's levels: another snapshot would not mend a mismatch.
+      if (sub.book.verifiable() && msg.checksum !== undefined && sub.book.checksum() !== msg.checksum)
+        this.emit('error', new Error(`${msg.channel}: the snapshot does not match its own checksum`));
       sub.handler(sub.book, msg);
       return;
     }
@@ -468,11 +472,31 @@ export class ExchangeClient {
       return;
     }
     sub.book.apply(msg.bids, msg.asks, msg.seq, msg.engineSeq);
+    if (this.checksumFailed(sub, msg)) return;
     sub.handler(sub.book, msg);
     if (!sub.book.complete()) {
       // Subscribed with a depth, a side thinned below it: a level behind the snapshot may be among the best.
       this.resync(() => this.syncBook(sub));
     }
+  }
+
+  /**
+   * The book no longer matches the delta's checksum: the handler is not shown it, `gap` is emitted (with
+   * both checksums) and a fresh snapshot taken. A book that cannot know the checksummed levels (a depth
+   * below CHECKSUM_LEVELS, or thinned and about to resync) is not checked.
+   */
+  private checksumFailed(sub: BookSub, msg: BookDeltaMessage): boolean {
+    if (msg.checksum === undefined || !sub.book.verifiable()) return false;
+    const local = sub.book.checksum();
+    if (local === msg.checksum) return false;
+    sub.syncing = true;
+    this.emit('gap', {
+      channel: msg.channel,
+      seq: msg.seq,
+      checksum: { expected: msg.checksum, got: local },
+    });
+    this.resync(() => this.syncBook(sub));
+    return true;
   }
 
   private resync(run: () => Promise<void>): void {

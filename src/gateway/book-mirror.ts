@@ -7,12 +7,13 @@
 import type { EngineApi } from '../../engine/api.js';
 import type { Decimal } from '../../engine/commands.js';
 import type { Side } from '../../engine/enums.js';
-import { parseUnits } from '../../engine/numeric.js';
+import { BookLevels } from '../protocol/book-levels.js';
+import { bookChecksum, CHECKSUM_LEVELS } from '../protocol/checksum.js';
 import type { Level } from '../protocol/types.js';
 
 export class BookMirror {
-  readonly bids = new Map<Decimal, Decimal>();
-  readonly asks = new Map<Decimal, Decimal>();
+  readonly bids = new BookLevels(true);
+  readonly asks = new BookLevels(false);
   /** Delta seq of the book channel: +1 per released command that changed this book. */
   seq = 0;
   tradeSeq = 0;
@@ -21,6 +22,8 @@ export class BookMirror {
   markPrice: Decimal | null = null;
   /** The ticker content last sent, so an unchanged ticker is not resent. */
   lastTicker = '';
+  /** The checksum of the top levels; recomputed only after a change among them (null: stale). */
+  private sum: number | null = null;
 
   constructor(readonly symbol: string) {}
 
@@ -36,35 +39,24 @@ export class BookMirror {
   }
 
   apply(side: Side, price: Decimal, quantity: Decimal): void {
-    const levels = side === 'BUY' ? this.bids : this.asks;
-    if (quantity === '0') levels.delete(price);
-    else levels.set(price, quantity);
+    const rank = (side === 'BUY' ? this.bids : this.asks).set(price, quantity);
+    // A change behind the top levels leaves the checksum as it was.
+    if (rank >= 0 && rank < CHECKSUM_LEVELS) this.sum = null;
   }
 
   /** Levels best first; `depth` per side. */
   levels(side: Side, depth: number): Level[] {
-    const map = side === 'BUY' ? this.bids : this.asks;
-    const rows: { u: bigint; l: Level }[] = [];
-    for (const [p, q] of map) rows.push({ u: parseUnits(p)!, l: [p, q] });
-    if (side === 'BUY') rows.sort((a, b) => (a.u > b.u ? -1 : a.u < b.u ? 1 : 0));
-    else rows.sort((a, b) => (a.u < b.u ? -1 : a.u > b.u ? 1 : 0));
-    const n = Math.min(depth, rows.length);
-    const out: Level[] = new Array(n);
-    for (let i = 0; i < n; i++) out[i] = rows[i]!.l;
-    return out;
+    return (side === 'BUY' ? this.bids : this.asks).top(depth);
   }
 
   best(side: Side): Decimal | null {
-    const map = side === 'BUY' ? this.bids : this.asks;
-    let best: bigint | null = null;
-    let bestStr: Decimal | null = null;
-    for (const p of map.keys()) {
-      const u = parseUnits(p)!;
-      if (best === null || (side === 'BUY' ? u > best : u < best)) {
-        best = u;
-        bestStr = p;
-      }
-    }
-    return bestStr;
+    return (side === 'BUY' ? this.bids : this.asks).best();
+  }
+
+  /** The book checksum (src/protocol/checksum.ts) of the book as it stands. */
+  checksum(): number {
+    if (this.sum === null)
+      this.sum = bookChecksum(this.bids.top(CHECKSUM_LEVELS), this.asks.top(CHECKSUM_LEVELS));
+    return this.sum;
   }
 }

@@ -89,6 +89,7 @@ export class MarketData {
       ts,
       bids: bids ?? [],
       asks: asks ?? [],
+      checksum: m.checksum(),
     });
     this.broadcast(set, msg);
   }
@@ -144,6 +145,7 @@ export class MarketData {
       engineSeq: this.sequencer.releasedSeq,
       bids: m.levels('BUY', depth),
       asks: m.levels('SELL', depth),
+      checksum: m.checksum(),
     });
   }
 

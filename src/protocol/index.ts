@@ -1,3 +1,5 @@
+export * from './book-levels.js';
+export * from './checksum.js';
 export * from './errors.js';
 export * from './sign.js';
 export * from './types.js';

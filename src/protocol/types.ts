@@ -317,6 +317,8 @@ export interface BookSnapshotMessage {
   engineSeq: number;
   bids: Level[];
   asks: Level[];
+  /** CRC-32 of the book's best levels after this message (src/protocol/checksum.ts). */
+  checksum: number;
 }
 
 export interface BookDeltaMessage {
@@ -329,6 +331,8 @@ export interface BookDeltaMessage {
   ts: Micros;
   bids: Level[];
   asks: Level[];
+  /** CRC-32 of the book's best levels after this delta (src/protocol/checksum.ts). */
+  checksum: number;
 }
 
 export interface PublicTrade {

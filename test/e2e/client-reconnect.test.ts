@@ -9,7 +9,7 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { ExchangeClient, type ExchangeError } from '../../src/client/index.js';
+import { bookChecksum, ExchangeClient, type ExchangeError } from '../../src/client/index.js';
 import type { ExchangeServer } from '../../src/server.js';
 import { createTrader, startServer, type Trader, until as untilHolds } from './helpers.js';
 
@@ -279,6 +279,78 @@ describe('typed client: reconnect against a scripted server', () => {
     expect(connectedAtOpen).toBe(false);
     expect(authAt).toBeGreaterThan(0);
     expect(order).toEqual(['reconnected', 'ping answered']);
+  });
+  it('a delta that leaves the book off its checksum is not shown: gap, then a fresh snapshot', async () => {
+    const ch = 'book.BTC-PERP';
+    const snapshot = (seq: number, bids: [string, string][]) => ({
+      channel: ch,
+      type: 'snapshot',
+      symbol: 'BTC-PERP',
+      seq,
+      engineSeq: seq,
+      bids,
+      asks: [],
+      checksum: bookChecksum(bids, []),
+    });
+    let subscribes = 0;
+    srv.answer = (conn, req) => {
+      if (req.method === 'auth') return AUTH_OK;
+      if (req.method === 'subscribe') {
+        const ws = srv.sockets[conn - 1]!;
+        const n = ++subscribes;
+        setTimeout(() => {
+          if (n === 1) {
+            ws.send(JSON.stringify(snapshot(1, [['100', '1']])));
+            // The delta says 99 was added, but its checksum is of a book where 100 also went: one of the
+            // two is wrong, and the client cannot tell which.
+            const delta = {
+              channel: ch,
+              type: 'delta',
+              symbol: 'BTC-PERP',
+              seq: 2,
+              prevSeq: 1,
+              engineSeq: 2,
+            };
+            ws.send(
+              JSON.stringify({
+                ...delta,
+                ts: 1,
+                bids: [['99', '1']],
+                asks: [],
+                checksum: bookChecksum([['99', '1']], []),
+              }),
+            );
+          } else ws.send(JSON.stringify(snapshot(2, [['99', '1']])));
+        }, 10);
+      }
+      return { result: { channel: ch } };
+    };
+    const c = client();
+    const gaps: unknown[] = [];
+    c.on('gap', (g) => gaps.push(g));
+    const seen: string[] = [];
+    await c.connect();
+    const book = await c.subscribeBook('BTC-PERP', (b, m) =>
+      seen.push(`${m.type} ${b.levels('BUY').join(' ')}`),
+    );
+    await until(() => subscribes === 2 && book.seq === 2 && book.levels('BUY').length === 1);
+    expect(seen).toEqual(['snapshot 100,1', 'snapshot 99,1']);
+    expect(gaps).toEqual([
+      {
+        channel: ch,
+        seq: 2,
+        checksum: {
+          expected: bookChecksum([['99', '1']], []),
+          got: bookChecksum(
+            [
+              ['100', '1'],
+              ['99', '1'],
+            ],
+            [],
+          ),
+        },
+      },
+    ]);
   });
 });
 
