@@ -24,8 +24,11 @@ export class LocalBook {
 
   constructor(
     readonly symbol: string,
-    /** The depth the book was subscribed with; undefined: the whole book. */
-    readonly depth?: number,
+    /**
+     * The depth the book is subscribed with; undefined: the whole book. The client widens it when another
+     * subscription to the symbol asks for more (a fresh snapshot follows).
+     */
+    public depth?: number,
   ) {}
 
   reset(bids: Level[], asks: Level[], seq: number, engineSeq: number): void {

@@ -84,7 +84,7 @@ type BookHandler = (book: LocalBook, msg: BookSnapshotMessage | BookDeltaMessage
 
 interface PrivateSub {
   accountId: number | undefined;
-  handler: PrivateHandler;
+  handlers: PrivateHandler[];
   epoch: string | undefined;
   seq: number;
   /** Waiting for the answer to a (re)subscribe: stream messages are ignored until then. */
@@ -93,7 +93,7 @@ interface PrivateSub {
 
 interface BookSub {
   book: LocalBook;
-  handler: BookHandler;
+  handlers: BookHandler[];
   syncing: boolean;
 }
 
@@ -136,7 +136,7 @@ export class ExchangeClient {
   private readonly pending = new Map<number, PendingRequest>();
   private readonly privateSubs = new Map<string, PrivateSub>();
   private readonly bookSubs = new Map<string, BookSub>();
-  private readonly plainSubs = new Map<string, (msg: never) => void>();
+  private readonly plainSubs = new Map<string, Array<(msg: never) => void>>();
   /**
    * The cancel-on-disconnect setting the server last confirmed: a setting belongs to a connection, so every
    * reconnect turns it on again, before held orders go out (a bot relying on it as its safety net keeps it).
@@ -320,11 +320,32 @@ export class ExchangeClient {
     return result;
   }
 
-  /** The account's private stream. Gaps and reconnects resume from the last seq (or a fresh snapshot). */
+  /**
+   * The account's private stream. Gaps and reconnects resume from the last seq (or a fresh snapshot).
+   * Subscribing again adds a handler: every handler then gets a fresh snapshot, so the new one starts from
+   * one too.
+   */
   async subscribePrivate(handler: PrivateHandler, accountId?: number): Promise<void> {
     const key = String(accountId ?? 'default');
-    const sub: PrivateSub = { accountId, handler, epoch: undefined, seq: 0, syncing: true };
+    const existing = this.privateSubs.get(key);
+    if (existing !== undefined) {
+      existing.epoch = undefined; // no fromSeq: a snapshot
+      return this.addHandler(existing.handlers, handler, () => this.syncPrivate(existing));
+    }
+    const sub: PrivateSub = { accountId, handlers: [handler], epoch: undefined, seq: 0, syncing: true };
     await this.register(this.privateSubs, key, sub, () => this.syncPrivate(sub));
+  }
+
+  /** Adds a handler to a stream already subscribed and resubscribes; a refusal takes the handler out again. */
+  private async addHandler<H>(handlers: H[], handler: H, resync: () => Promise<unknown>): Promise<void> {
+    handlers.push(handler);
+    try {
+      await resync();
+    } catch (e) {
+      const i = handlers.indexOf(handler);
+      if (i >= 0) handlers.splice(i, 1);
+      throw e;
+    }
   }
 
   /**
@@ -359,9 +380,20 @@ export class ExchangeClient {
     else await this.send(ws, 'subscribe', params, done);
   }
 
-  /** The L2 book: snapshot, then deltas; a gap in seq/prevSeq triggers a fresh snapshot. */
+  /**
+   * The L2 book: snapshot, then deltas; a gap in seq/prevSeq, or a checksum that differs, triggers a fresh
+   * snapshot. One LocalBook per symbol: subscribing again adds a handler and returns the same book, widened
+   * to the larger depth asked (none: the whole book), after a fresh snapshot.
+   */
   async subscribeBook(symbol: string, handler: BookHandler, depth?: number): Promise<LocalBook> {
-    const sub: BookSub = { book: new LocalBook(symbol, depth), handler, syncing: true };
+    const existing = this.bookSubs.get(symbol);
+    if (existing !== undefined) {
+      const d = existing.book.depth;
+      if (d !== undefined && (depth === undefined || depth > d)) existing.book.depth = depth;
+      await this.addHandler(existing.handlers, handler, () => this.syncBook(existing));
+      return existing.book;
+    }
+    const sub: BookSub = { book: new LocalBook(symbol, depth), handlers: [handler], syncing: true };
     await this.register(this.bookSubs, symbol, sub, () => this.syncBook(sub));
     return sub.book;
   }
@@ -376,16 +408,20 @@ export class ExchangeClient {
 
   async subscribeTrades(symbol: string, handler: (msg: TradesMessage) => void): Promise<void> {
     const channel = `trades.${symbol}`;
-    await this.register(this.plainSubs, channel, handler as (msg: never) => void, () =>
-      this.request('subscribe', { channel }),
-    );
+    await this.subscribePlain(channel, handler as (msg: never) => void);
   }
 
   async subscribeTicker(symbol: string, handler: (msg: TickerMessage) => void): Promise<void> {
     const channel = `ticker.${symbol}`;
-    await this.register(this.plainSubs, channel, handler as (msg: never) => void, () =>
-      this.request('subscribe', { channel }),
-    );
+    await this.subscribePlain(channel, handler as (msg: never) => void);
+  }
+
+  /** trades and ticker: subscribing again adds a handler (and, for a ticker, the current one is sent again). */
+  private async subscribePlain(channel: string, handler: (msg: never) => void): Promise<void> {
+    const subscribe = () => this.request('subscribe', { channel });
+    const existing = this.plainSubs.get(channel);
+    if (existing !== undefined) return this.addHandler(existing, handler, subscribe);
+    await this.register(this.plainSubs, channel, [handler], subscribe);
   }
 
   async unsubscribe(channel: string, accountId?: number): Promise<void> {
@@ -425,7 +461,8 @@ export class ExchangeClient {
     if (channel === 'private') return this.onPrivate(msg as unknown as PrivateUpdate | PrivateSnapshot);
     if (channel.startsWith('book.'))
       return this.onBook(msg as unknown as BookSnapshotMessage | BookDeltaMessage);
-    this.plainSubs.get(channel)?.(msg as never);
+    const handlers = this.plainSubs.get(channel);
+    if (handlers !== undefined) for (const h of handlers) h(msg as never);
   }
 
   private privateSubFor(accountId: number): PrivateSub | undefined {
@@ -439,7 +476,7 @@ export class ExchangeClient {
     if (msg.type === 'snapshot') {
       sub.epoch = msg.epoch;
       sub.seq = msg.seq;
-      sub.handler(msg);
+      for (const h of sub.handlers) h(msg);
       return;
     }
     if (sub.syncing) return;
@@ -450,7 +487,7 @@ export class ExchangeClient {
       return;
     }
     sub.seq = msg.seq;
-    sub.handler(msg);
+    for (const h of sub.handlers) h(msg);
   }
 
   private onBook(msg: BookSnapshotMessage | BookDeltaMessage): void {
@@ -462,7 +499,7 @@ export class ExchangeClient {
       // The book now holds exactly the snapshot's levels: another snapshot would not mend a mismatch.
       if (sub.book.verifiable() && msg.checksum !== undefined && sub.book.checksum() !== msg.checksum)
         this.emit('error', new Error(`${msg.channel}: the snapshot does not match its own checksum`));
-      sub.handler(sub.book, msg);
+      for (const h of sub.handlers) h(sub.book, msg);
       return;
     }
     if (sub.syncing) return;
@@ -473,7 +510,7 @@ export class ExchangeClient {
     }
     sub.book.apply(msg.bids, msg.asks, msg.seq, msg.engineSeq);
     if (this.checksumFailed(sub, msg)) return;
-    sub.handler(sub.book, msg);
+    for (const h of sub.handlers) h(sub.book, msg);
     if (!sub.book.complete()) {
       // Subscribed with a depth, a side thinned below it: a level behind the snapshot may be among the best.
       this.resync(() => this.syncBook(sub));

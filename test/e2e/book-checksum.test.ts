@@ -36,7 +36,8 @@ describe('book checksum', () => {
   it('matches the book the messages build and the engine’s book', async () => {
     const watcher = await RawClient.connect(server);
     await watcher.call('subscribe', { channel: `book.${SYM}` });
-    // Two typed clients (a client holds one book per symbol): the whole book, and the best 10 levels.
+    // Two typed clients (one client keeps one book per symbol, at the widest depth asked): the whole book,
+    // and the best 10 levels.
     const gaps: unknown[] = [];
     const clients = [0, 1].map(() => new ExchangeClient({ url: `ws://127.0.0.1:${server.port}/ws` }));
     for (const c of clients) {

@@ -51,6 +51,38 @@ describe('typed client', () => {
     c.close();
   });
 
+  it('subscribing twice to a stream adds a handler: one book per symbol, widened; every handler served', async () => {
+    const c = new ExchangeClient({ url, apiKey: alice.apiKey, secret: alice.secret });
+    await c.connect();
+    const seen: Record<string, number> = { bookA: 0, bookB: 0, privA: 0, privB: 0, tradesA: 0, tradesB: 0 };
+    const bump = (k: string) => () => void seen[k]!++;
+    const shallow = await c.subscribeBook(SYM, bump('bookA'), 1);
+    const whole = await c.subscribeBook(SYM, bump('bookB'));
+    // The same book, now the whole of it (the first subscription's depth would have hidden levels).
+    expect(whole).toBe(shallow);
+    expect(whole.depth).toBeUndefined();
+    await c.subscribePrivate(bump('privA'));
+    await c.subscribePrivate(bump('privB'));
+    await c.subscribeTrades(SYM, bump('tradesA'));
+    await c.subscribeTrades(SYM, bump('tradesB'));
+    const before = { ...seen };
+    const b = new ExchangeClient({ url, apiKey: bob.apiKey, secret: bob.secret });
+    await b.connect();
+    await b.place({ symbol: SYM, side: 'SELL', orderType: 'LIMIT', price: '900', quantity: '0.002' });
+    await b.place({ symbol: SYM, side: 'SELL', orderType: 'LIMIT', price: '901', quantity: '0.001' });
+    await c.place({ symbol: SYM, side: 'BUY', orderType: 'LIMIT', price: '900', quantity: '0.001' });
+    await until(() => whole.levels('SELL').some(([p, q]) => p === '900' && q === '0.001'));
+    await until(() => seen.tradesA! > before.tradesA! && seen.tradesB! > before.tradesB!);
+    await until(() => seen.privA! > before.privA! && seen.privB! > before.privB!);
+    // Both got the second subscription's snapshot and every delta; the first also got its own snapshot.
+    expect(seen.bookA).toBe(seen.bookB! + 1);
+    expect(whole.levels('SELL').map(([p]) => p)).toEqual(expect.arrayContaining(['900', '901']));
+    await c.cancelAll();
+    await b.cancelAll();
+    b.close();
+    c.close();
+  });
+
   it('detects a dropped book delta by seq and resyncs to the engine’s book', async () => {
     let deltas = 0;
     const gaps: unknown[] = [];
