@@ -114,7 +114,7 @@ export const SETTINGS: readonly Setting[] = [
     kind: 'string',
     def: '',
     secret: true,
-    help: 'bearer token for the admin interface; at least 16 characters; empty: generated and logged once at start',
+    help: 'bearer token for the admin interface; at least 16 printable ASCII characters, no spaces; empty: generated and logged once at start',
   },
   {
     key: 'databaseUrl',
@@ -438,6 +438,13 @@ export function loadConfig(
   const config = { ...(out as unknown as Config), ...overrides };
   if (config.adminToken !== '' && config.adminToken.length < 16) {
     throw new ConfigError('adminToken (ADMIN_TOKEN): must be at least 16 characters');
+  }
+  // It travels as `Authorization: Bearer <token>`: whitespace or control characters there are trimmed or
+  // refused on the way, so such a token could never be presented (and one of spaces is no secret at all).
+  if (!/^[\x21-\x7e]*$/.test(config.adminToken)) {
+    throw new ConfigError(
+      'adminToken (ADMIN_TOKEN): only printable ASCII without spaces (it is sent in an HTTP header)',
+    );
   }
   if (config.maxMessageBytes >= config.hardMaxMessageBytes) {
     throw new ConfigError('maxMessageBytes must be below hardMaxMessageBytes');
