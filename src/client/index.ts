@@ -293,6 +293,10 @@ export class ExchangeClient {
   recentFills(p: ParamsOf<'recent_fills'> = {}) {
     return this.request('recent_fills', p);
   }
+  /** A position's stop-loss / take-profit (a price sets one, null clears it); answers the position. */
+  setPositionTpSl(p: ParamsOf<'set_position_tpsl'>) {
+    return this.request('set_position_tpsl', p);
+  }
   time() {
     return this.request('time');
   }

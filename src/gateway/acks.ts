@@ -1,5 +1,5 @@
 /**
- * Replies to commands (place, amend, cancel, cancel_all). A command's reply waits here until the batch that
+ * Replies to commands (place, amend, cancel, cancel_all, set_position_tpsl). A command's reply waits here until the batch that
  * holds it is released (output commit), then is built from that command's own events. Waiting replies are
  * a FIFO matched by seq: the sequencer hands seqs out in order, so the head is always the next one due.
  */
@@ -21,6 +21,7 @@ export enum Kind {
   Amend,
   Cancel,
   CancelAll,
+  PositionTpSl,
 }
 
 /** A command's reply, waiting for its release. */
@@ -33,6 +34,8 @@ export interface Pending {
   accountId: number;
   orderId: number;
   clientOrderId: string | undefined;
+  /** set_position_tpsl: the position's instrument (its account's other positions are re-emitted too). */
+  symbol: string | undefined;
   usIn: number;
 }
 
@@ -134,6 +137,7 @@ export class Acks {
   ): void {
     if (p.kind === Kind.Place) this.releaseInflight(p);
     if (p.kind === Kind.CancelAll) this.answerCancelAll(p, seq, ts, events, start, end);
+    else if (p.kind === Kind.PositionTpSl) this.answerPosition(p, seq, ts, events, start, end);
     else this.answerOrder(p, seq, ts, events, start, end);
   }
 
@@ -162,6 +166,40 @@ export class Acks {
     }
     if (!s.closed) this.responses.reply(s, p.idJson, JSON.stringify({ cancelled, seq, ts }), p.usIn);
     this.metrics.ackLatency.observeUs(this.clock.nowMicros() - p.usIn);
+  }
+
+  /** set_position_tpsl: the position as the command left it. */
+  private answerPosition(
+    p: Pending,
+    seq: number,
+    ts: number,
+    events: EngineEvent[],
+    start: number,
+    end: number,
+  ): void {
+    for (let k = start; k < end; k++) {
+      const e = events[k]!;
+      if (e.type === 'rejected') return this.refusedByEngine(p, e.reason, seq, ts);
+      if (e.type === 'position' && e.accountId === p.accountId && e.symbol === p.symbol) {
+        const { type: _type, seq: _seq, ts: _ts, ...position } = e;
+        if (!p.session.closed)
+          this.responses.reply(p.session, p.idJson, JSON.stringify({ position, seq, ts }), p.usIn);
+        this.metrics.ackLatency.observeUs(this.clock.nowMicros() - p.usIn);
+        return;
+      }
+    }
+    if (!p.session.closed)
+      this.responses.error(
+        p.session,
+        p.idJson,
+        'INTERNAL_ERROR',
+        'the engine reported nothing for this command',
+        p.usIn,
+        {
+          seq,
+          ts,
+        },
+      );
   }
 
   /**

@@ -87,7 +87,7 @@ export class Admission {
    * writes when full: noeviction). Cancels are let through: de-risking must stay possible.
    */
   checkBacklog(kind?: string): void {
-    if (kind === 'cancel_order' || kind === 'cancel_all') return;
+    if (kind === 'cancel_order' || kind === 'cancel_all' || kind === 'set_position_tpsl') return;
     const persistLag = this.sequencer.persistLag;
     if (this.cfg.maxPersistLag > 0 && persistLag > this.cfg.maxPersistLag) {
       throw new Refusal('UNAVAILABLE', 'the exchange is behind on writing to its database; retry shortly', {

@@ -5,7 +5,13 @@
  */
 import type { CommandBody, PlaceOrder } from '../../engine/commands.js';
 import type { Metrics } from '../http/metrics.js';
-import type { AmendParams, CancelAllParams, PlaceParams, RequestId } from '../protocol/types.js';
+import type {
+  AmendParams,
+  CancelAllParams,
+  PlaceParams,
+  RequestId,
+  SetPositionTpSlParams,
+} from '../protocol/types.js';
 import { type Sequencer, SequencerClosedError } from '../sequencer.js';
 import type { AccountViews } from './account-view.js';
 import { type Acks, Kind, type Pending } from './acks.js';
@@ -101,6 +107,22 @@ export class Commands {
     this.submitWithReply(cmd, pending(s, id, idJson, Kind.CancelAll, acc, 0, undefined, usIn));
   }
 
+  setPositionTpSl(
+    s: Session,
+    id: RequestId,
+    idJson: string,
+    acc: number,
+    p: SetPositionTpSlParams,
+    usIn: number,
+  ): void {
+    const cmd: CommandBody = { type: 'set_position_tpsl', accountId: acc, symbol: p.symbol };
+    if (p.stopLoss !== undefined) cmd.stopLoss = p.stopLoss;
+    if (p.takeProfit !== undefined) cmd.takeProfit = p.takeProfit;
+    const reply = pending(s, id, idJson, Kind.PositionTpSl, acc, 0, undefined, usIn);
+    reply.symbol = p.symbol;
+    this.submitWithReply(cmd, reply);
+  }
+
   /**
    * Sequences a command whose reply comes from its released batch. The reply is registered before the
    * submit: a batcher may release synchronously inside push (a full batch, or fast mode), and the release
@@ -159,5 +181,5 @@ function pending(
   clientOrderId: string | undefined,
   usIn: number,
 ): Pending {
-  return { seq: 0, session, id, idJson, kind, accountId, orderId, clientOrderId, usIn };
+  return { seq: 0, session, id, idJson, kind, accountId, orderId, clientOrderId, symbol: undefined, usIn };
 }

@@ -10,6 +10,8 @@ export const COST = {
   amend: 10,
   cancel: 2,
   cancel_all: 2,
+  /** Setting a stop-loss or take-profit protects a position: priced like a cancel. */
+  set_position_tpsl: 2,
   query: 5,
   subscribe: 5,
   auth: 10,
@@ -28,6 +30,8 @@ export function costOf(method: Method, reduceOnly: boolean): number {
       return COST.cancel;
     case 'cancel_all':
       return COST.cancel_all;
+    case 'set_position_tpsl':
+      return COST.set_position_tpsl;
     case 'auth':
       return COST.auth;
     case 'subscribe':

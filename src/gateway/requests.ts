@@ -15,6 +15,7 @@ import type {
   Method,
   PlaceParams,
   RequestId,
+  SetPositionTpSlParams,
   SubscribeParams,
   UnsubscribeParams,
 } from '../protocol/types.js';
@@ -200,6 +201,8 @@ export class Requests {
         return h.commands.amendOrCancel(s, id, idJson, acc, m, params as AmendParams, usIn);
       case 'cancel_all':
         return h.commands.cancelAll(s, id, idJson, acc, params as CancelAllParams, usIn);
+      case 'set_position_tpsl':
+        return h.commands.setPositionTpSl(s, id, idJson, acc, params as SetPositionTpSlParams, usIn);
       case 'cancel_all_after': {
         const timeoutMs = (params as CancelAllAfterParams).timeoutMs;
         const result = h.cancelAllAfter.set(acc, timeoutMs, usIn);

@@ -111,6 +111,16 @@ export interface CancelOnDisconnectParams {
   scope?: 'connection' | 'account';
 }
 
+/**
+ * A position's stop-loss and take-profit: when the mark crosses one, a reduce-only market order closes the
+ * position. A price sets it, null clears it, an absent field leaves it as it is (at least one is given).
+ */
+export interface SetPositionTpSlParams extends AccountScoped {
+  symbol: string;
+  stopLoss?: Decimal | null;
+  takeProfit?: Decimal | null;
+}
+
 /** The account's dead-man's switch: all its orders are cancelled unless this is called again in time. */
 export interface CancelAllAfterParams extends AccountScoped {
   /** Milliseconds from now, CANCEL_ALL_AFTER_MIN_MS to CANCEL_ALL_AFTER_MAX_MS; 0 disarms. */
@@ -136,6 +146,7 @@ export interface ParamsByMethod {
   unsubscribe: UnsubscribeParams;
   cancel_on_disconnect: CancelOnDisconnectParams;
   cancel_all_after: CancelAllAfterParams;
+  set_position_tpsl: SetPositionTpSlParams;
   time: Record<string, never>;
   ping: Record<string, never>;
 }
@@ -158,6 +169,7 @@ export const METHODS: readonly Method[] = [
   'unsubscribe',
   'cancel_on_disconnect',
   'cancel_all_after',
+  'set_position_tpsl',
   'time',
   'ping',
 ];
@@ -228,6 +240,13 @@ export interface OrderStatusResult {
   seq: number;
 }
 
+/** The position after the command, with the command's engine seq and time. */
+export interface PositionResult {
+  position: PositionState;
+  seq: number;
+  ts: Micros;
+}
+
 export interface PositionsResult {
   positions: PositionState[];
   seq: number;
@@ -265,6 +284,7 @@ export interface ResultByMethod {
   unsubscribe: SubscribeResult;
   cancel_on_disconnect: { enabled: boolean; scope: 'connection' | 'account' };
   cancel_all_after: CancelAllAfterResult;
+  set_position_tpsl: PositionResult;
   time: TimeResult;
   ping: TimeResult;
 }

@@ -23,6 +23,7 @@ import {
   type OrderRefParams,
   type PlaceParams,
   type RecentFillsParams,
+  type SetPositionTpSlParams,
   type SubscribeParams,
   type UnsubscribeParams,
 } from './types.js';
@@ -150,6 +151,7 @@ const UNSUB_KEYS = new Set(['accountId', 'channel']);
 const AUTH_KEYS = new Set(['apiKey', 'timestamp', 'nonce', 'signature']);
 const COD_KEYS = new Set(['enabled', 'scope']);
 const CAA_KEYS = new Set(['accountId', 'timeoutMs']);
+const TPSL_KEYS = new Set(['accountId', 'symbol', 'stopLoss', 'takeProfit']);
 const NO_KEYS = new Set<string>();
 
 function accountScoped(p: Obj): AccountScoped {
@@ -303,6 +305,24 @@ export function validateCancelAllAfter(params: unknown): CancelAllAfterParams {
   return { ...accountScoped(p), timeoutMs: t };
 }
 
+export function validateSetPositionTpSl(params: unknown): SetPositionTpSlParams {
+  const p = obj(params);
+  onlyKeys(p, TPSL_KEYS);
+  const out: SetPositionTpSlParams = {
+    accountId: positiveInt(p, 'accountId', false),
+    symbol: str(p, 'symbol', SYMBOL, 'an instrument symbol', true)!,
+  };
+  for (const field of ['stopLoss', 'takeProfit'] as const) {
+    if (!(field in p)) continue;
+    // null clears the level: positiveDecimal reads null as absent, so it is told apart here.
+    out[field] = p[field] === null ? null : positiveDecimal(p, field, true);
+  }
+  if (out.stopLoss === undefined && out.takeProfit === undefined) {
+    throw new ParamError('stopLoss', 'stopLoss or takeProfit (a decimal string, or null to clear it)');
+  }
+  return out;
+}
+
 export function validateEmpty(params: unknown): Record<string, never> {
   const p = obj(params);
   onlyKeys(p, NO_KEYS);
@@ -325,6 +345,7 @@ export const VALIDATORS: { [M in Method]: (params: unknown) => unknown } = {
   unsubscribe: validateUnsubscribe,
   cancel_on_disconnect: validateCancelOnDisconnect,
   cancel_all_after: validateCancelAllAfter,
+  set_position_tpsl: validateSetPositionTpSl,
   time: validateEmpty,
   ping: validateEmpty,
 };
