@@ -3,43 +3,25 @@
  * the messages themselves and, at the end, from the engine's own book; the typed client verifies it on
  * every delta without finding a difference.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ExchangeClient } from '../../src/client/index.js';
 import { BookLevels } from '../../src/protocol/book-levels.js';
 import { bookChecksum, CHECKSUM_LEVELS } from '../../src/protocol/checksum.js';
 import type { Level } from '../../src/protocol/types.js';
-import type { ExchangeServer } from '../../src/server.js';
-import {
-  createInstrument,
-  createTrader,
-  type Json,
-  RawClient,
-  startServer,
-  type Trader,
-  until,
-} from './helpers.js';
+import { type Json, RawClient, until, withMarket } from './helpers.js';
 
 const SYM = 'BTC-PERP';
 
 describe('book checksum', () => {
-  let server: ExchangeServer;
-  let alice: Trader;
-  let bob: Trader;
-  beforeAll(async () => {
-    server = await startServer();
-    await createInstrument(server);
-    alice = await createTrader(server, 'alice');
-    bob = await createTrader(server, 'bob');
-  });
-  afterAll(async () => server.stop());
+  const m = withMarket('alice', 'bob');
 
   it('matches the book the messages build and the engine’s book', async () => {
-    const watcher = await RawClient.connect(server);
+    const watcher = await RawClient.connect(m.server);
     await watcher.call('subscribe', { channel: `book.${SYM}` });
     // Two typed clients (one client keeps one book per symbol, at the widest depth asked): the whole book,
     // and the best 10 levels.
     const gaps: unknown[] = [];
-    const clients = [0, 1].map(() => new ExchangeClient({ url: `ws://127.0.0.1:${server.port}/ws` }));
+    const clients = [0, 1].map(() => new ExchangeClient({ url: `ws://127.0.0.1:${m.server.port}/ws` }));
     for (const c of clients) {
       c.on('gap', (g) => gaps.push(g));
       await c.connect();
@@ -47,10 +29,10 @@ describe('book checksum', () => {
     const full = await clients[0]!.subscribeBook(SYM, () => {});
     const deep = await clients[1]!.subscribeBook(SYM, () => {}, CHECKSUM_LEVELS);
 
-    const a = await RawClient.connect(server);
-    const b = await RawClient.connect(server);
-    await a.auth(alice);
-    await b.auth(bob);
+    const a = await RawClient.connect(m.server);
+    const b = await RawClient.connect(m.server);
+    await a.auth(m.traders.alice!);
+    await b.auth(m.traders.bob!);
     // A seeded walk: resting orders over 30 ticks on both sides, crossing orders, cancels.
     let x = 7;
     const rnd = (n: number) => {
@@ -112,7 +94,7 @@ describe('book checksum', () => {
       expect(m.checksum).toBe(bookChecksum(bids.top(CHECKSUM_LEVELS), asks.top(CHECKSUM_LEVELS)));
     }
     // ... and the last one is the engine's book.
-    const engineBook = server.engine.book(SYM, CHECKSUM_LEVELS)!;
+    const engineBook = m.server.engine.book(SYM, CHECKSUM_LEVELS)!;
     const levels = (side: { price: string; quantity: string }[]): Level[] =>
       side.map((l) => [l.price, l.quantity]);
     expect(books.at(-1).checksum).toBe(bookChecksum(levels(engineBook.bids), levels(engineBook.asks)));

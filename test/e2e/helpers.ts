@@ -2,6 +2,7 @@
  * End-to-end helpers: a real server in-process on ephemeral ports, set up through its real admin HTTP
  * interface, and a raw WebSocket client (the `ws` package) that records every message it receives.
  */
+import { afterAll, beforeAll } from 'vitest';
 import WebSocket from 'ws';
 import { type Config, loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
@@ -106,6 +107,27 @@ export async function createInstrument(
 ): Promise<void> {
   const r = await admin(server, 'POST', '/v1/instruments', spec);
   if (r.status !== 200) throw new Error(`instrument: ${JSON.stringify(r.body)}`);
+}
+
+/** What `withMarket` sets up: filled in by its beforeAll. */
+export interface Market {
+  server: ExchangeServer;
+  traders: Record<string, Trader>;
+}
+
+/**
+ * Registers, in the calling describe block, a started server with the BTC-PERP instrument and one funded
+ * trader per name (stopped after the block). Read the fields inside tests, once beforeAll has run.
+ */
+export function withMarket(...names: string[]): Market {
+  const m = { traders: {} } as Market;
+  beforeAll(async () => {
+    m.server = await startServer();
+    await createInstrument(m.server);
+    for (const name of names) m.traders[name] = await createTrader(m.server, name);
+  });
+  afterAll(async () => m.server.stop());
+  return m;
 }
 
 /** A raw protocol client: sends whatever it is given, keeps every message, awaits replies by id. */

@@ -3,18 +3,9 @@
  * is the position; a mark across the stop-loss closes the position with a reduce-only market order; null
  * clears a level; refusals carry their codes.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ExchangeClient } from '../../src/client/index.js';
-import type { ExchangeServer } from '../../src/server.js';
-import {
-  admin,
-  createInstrument,
-  createTrader,
-  type Json,
-  RawClient,
-  startServer,
-  type Trader,
-} from './helpers.js';
+import { admin, type Json, RawClient, withMarket } from './helpers.js';
 
 const SYM = 'BTC-PERP';
 const limit = (side: 'BUY' | 'SELL', price: string, quantity: string) => ({
@@ -26,24 +17,13 @@ const limit = (side: 'BUY' | 'SELL', price: string, quantity: string) => ({
 });
 
 describe('set_position_tpsl', () => {
-  let server: ExchangeServer;
-  let alice: Trader;
-  let bob: Trader;
-  let carol: Trader;
-  beforeAll(async () => {
-    server = await startServer();
-    await createInstrument(server);
-    alice = await createTrader(server, 'alice');
-    bob = await createTrader(server, 'bob');
-    carol = await createTrader(server, 'carol');
-  });
-  afterAll(async () => server.stop());
+  const m = withMarket('alice', 'bob', 'carol');
 
   it('sets and clears the levels, and a mark across the stop-loss closes the position', async () => {
-    const a = await RawClient.connect(server);
-    const b = await RawClient.connect(server);
-    await a.auth(alice);
-    await b.auth(bob);
+    const a = await RawClient.connect(m.server);
+    const b = await RawClient.connect(m.server);
+    await a.auth(m.traders.alice!);
+    await b.auth(m.traders.bob!);
     await a.call('subscribe', { channel: 'private' });
     // Alice goes long 1 at 100 against Bob; Bob's bid at 90 is what the stop-loss will sell into.
     await b.call('place', limit('SELL', '100', '1'));
@@ -53,7 +33,7 @@ describe('set_position_tpsl', () => {
     const set = await a.call('set_position_tpsl', { symbol: SYM, stopLoss: '95', takeProfit: '120' });
     expect(set.result).toMatchObject({
       position: {
-        accountId: alice.accountId,
+        accountId: m.traders.alice!.accountId,
         symbol: SYM,
         side: 'LONG',
         quantity: '1',
@@ -70,7 +50,7 @@ describe('set_position_tpsl', () => {
     const positions = await a.call('positions');
     expect(positions.result.positions[0]).toMatchObject({ stopLoss: '95', takeProfit: null });
 
-    expect((await admin(server, 'POST', '/v1/mark-prices', { symbol: SYM, price: '94' })).status).toBe(200);
+    expect((await admin(m.server, 'POST', '/v1/mark-prices', { symbol: SYM, price: '94' })).status).toBe(200);
     const closing = await a.next(
       (m: Json) =>
         m.channel === 'private' &&
@@ -89,8 +69,8 @@ describe('set_position_tpsl', () => {
   });
 
   it('refuses what it cannot set, with codes a program can act on', async () => {
-    const c = await RawClient.connect(server);
-    await c.auth(carol);
+    const c = await RawClient.connect(m.server);
+    await c.auth(m.traders.carol!);
     // No position to protect.
     expect((await c.call('set_position_tpsl', { symbol: SYM, stopLoss: '90' })).error).toMatchObject({
       code: 'REDUCE_ONLY_NO_POSITION',
@@ -111,14 +91,14 @@ describe('set_position_tpsl', () => {
   });
 
   it('the typed client sets them, and a price off the tick is refused', async () => {
-    const b = await RawClient.connect(server);
-    await b.auth(bob);
+    const b = await RawClient.connect(m.server);
+    await b.auth(m.traders.bob!);
     await b.call('place', limit('SELL', '100', '0.5'));
     b.close();
     const c = new ExchangeClient({
-      url: `ws://127.0.0.1:${server.port}/ws`,
-      apiKey: carol.apiKey,
-      secret: carol.secret,
+      url: `ws://127.0.0.1:${m.server.port}/ws`,
+      apiKey: m.traders.carol!.apiKey,
+      secret: m.traders.carol!.secret,
     });
     await c.connect();
     await c.place({ symbol: SYM, side: 'BUY', orderType: 'MARKET', quantity: '0.5' });
