@@ -93,6 +93,8 @@ interface PrivateSub {
 
 interface BookSub {
   book: LocalBook;
+  /** The depth to subscribe with; the book takes it when the server confirms (its snapshot follows). */
+  depth: number | undefined;
   handlers: BookHandler[];
   syncing: boolean;
 }
@@ -147,7 +149,7 @@ export class ExchangeClient {
    * when it restarts, so a reconnect arms each again with its timeout; keeping it armed after that is still
    * the bot's job (a client that refreshed it by itself would keep a hung bot's orders alive).
    */
-  private readonly switches = new Map<string, ParamsOf<'cancel_all_after'>>();
+  private readonly switches = new Map<number, ParamsOf<'cancel_all_after'>>();
   private readonly listeners = new Map<string, Listener[]>();
   private closedByUser = false;
   private attempt = 0;
@@ -317,10 +319,13 @@ export class ExchangeClient {
    */
   async cancelAllAfter(timeoutMs: number, accountId?: number) {
     const p = accountId === undefined ? { timeoutMs } : { timeoutMs, accountId };
+    // Disarming is forgotten before it is sent: were its answer lost, a reconnect must not arm it again.
+    const known = accountId ?? this.accountIds[0];
+    if (timeoutMs === 0 && known !== undefined) this.switches.delete(known);
     const result = await this.request('cancel_all_after', p);
-    const key = String(accountId ?? 'default');
-    if (timeoutMs === 0) this.switches.delete(key);
-    else this.switches.set(key, p);
+    // Keyed by the account the server resolved, so the default account and its id are one switch.
+    if (timeoutMs === 0) this.switches.delete(result.accountId);
+    else this.switches.set(result.accountId, { timeoutMs, accountId: result.accountId });
     return result;
   }
 
@@ -330,24 +335,43 @@ export class ExchangeClient {
    * one too.
    */
   async subscribePrivate(handler: PrivateHandler, accountId?: number): Promise<void> {
-    const key = String(accountId ?? 'default');
+    // The default account is the key's first (docs/protocol.md): named or not, one account is one stream.
+    const account = accountId ?? this.accountIds[0];
+    const key = String(account ?? 'default');
     const existing = this.privateSubs.get(key);
     if (existing !== undefined) {
-      existing.epoch = undefined; // no fromSeq: a snapshot
-      return this.addHandler(existing.handlers, handler, () => this.syncPrivate(existing));
+      return this.addHandler(existing.handlers, handler, () => this.syncPrivate(existing, undefined, true));
     }
-    const sub: PrivateSub = { accountId, handlers: [handler], epoch: undefined, seq: 0, syncing: true };
+    const sub: PrivateSub = {
+      accountId: account,
+      handlers: [handler],
+      epoch: undefined,
+      seq: 0,
+      syncing: true,
+    };
     await this.register(this.privateSubs, key, sub, () => this.syncPrivate(sub));
   }
 
-  /** Adds a handler to a stream already subscribed and resubscribes; a refusal takes the handler out again. */
-  private async addHandler<H>(handlers: H[], handler: H, resync: () => Promise<unknown>): Promise<void> {
+  /**
+   * Adds a handler to a stream already subscribed and asks for a fresh snapshot, which every handler sees;
+   * the stream keeps flowing meanwhile. A refusal takes the handler out again; a lost connection keeps it,
+   * as a new subscription is kept: the reconnect restores the stream for every handler.
+   */
+  private async addHandler<H>(
+    handlers: H[],
+    handler: H,
+    sync: () => Promise<unknown>,
+    undo: () => void = () => {},
+  ): Promise<void> {
     handlers.push(handler);
     try {
-      await resync();
+      await sync();
     } catch (e) {
-      const i = handlers.indexOf(handler);
-      if (i >= 0) handlers.splice(i, 1);
+      if (e instanceof ExchangeError && !CLIENT_CODES.has(e.code)) {
+        const i = handlers.indexOf(handler);
+        if (i >= 0) handlers.splice(i, 1);
+        undo();
+      }
       throw e;
     }
   }
@@ -367,11 +391,16 @@ export class ExchangeClient {
     }
   }
 
-  private async syncPrivate(sub: PrivateSub, ws?: MinimalSocket): Promise<void> {
-    sub.syncing = true;
+  /**
+   * (Re)subscribes the private stream: from its last seq, or with `fresh` for a snapshot while the stream,
+   * in sync, keeps being delivered until the reply (the snapshot follows the reply).
+   */
+  private async syncPrivate(sub: PrivateSub, ws?: MinimalSocket, fresh = false): Promise<void> {
+    if (![...this.privateSubs.values()].includes(sub)) return; // unsubscribed meanwhile
+    if (!fresh) sub.syncing = true;
     const params: ParamsOf<'subscribe'> = { channel: 'private' };
     if (sub.accountId !== undefined) params.accountId = sub.accountId;
-    if (sub.epoch !== undefined) {
+    if (!fresh && sub.epoch !== undefined) {
       params.fromSeq = sub.seq;
       params.epoch = sub.epoch;
     }
@@ -392,22 +421,41 @@ export class ExchangeClient {
   async subscribeBook(symbol: string, handler: BookHandler, depth?: number): Promise<LocalBook> {
     const existing = this.bookSubs.get(symbol);
     if (existing !== undefined) {
-      const d = existing.book.depth;
-      if (d !== undefined && (depth === undefined || depth > d)) existing.book.depth = depth;
-      await this.addHandler(existing.handlers, handler, () => this.syncBook(existing));
+      const before = existing.depth;
+      if (before !== undefined && (depth === undefined || depth > before)) existing.depth = depth;
+      await this.addHandler(
+        existing.handlers,
+        handler,
+        () => this.syncBook(existing, undefined, true),
+        () => {
+          existing.depth = before;
+        },
+      );
       return existing.book;
     }
-    const sub: BookSub = { book: new LocalBook(symbol, depth), handlers: [handler], syncing: true };
+    const sub: BookSub = {
+      book: new LocalBook(symbol, depth),
+      depth,
+      handlers: [handler],
+      syncing: true,
+    };
     await this.register(this.bookSubs, symbol, sub, () => this.syncBook(sub));
     return sub.book;
   }
 
-  private async syncBook(sub: BookSub, ws?: MinimalSocket): Promise<void> {
-    sub.syncing = true;
+  /** (Re)subscribes a book; `inSync`: its deltas keep being applied until the reply (a snapshot follows). */
+  private async syncBook(sub: BookSub, ws?: MinimalSocket, inSync = false): Promise<void> {
+    if (this.bookSubs.get(sub.book.symbol) !== sub) return; // unsubscribed meanwhile
+    if (!inSync) sub.syncing = true;
+    const depth = sub.depth;
     const params: ParamsOf<'subscribe'> = { channel: `book.${sub.book.symbol}` };
-    if (sub.book.depth !== undefined) params.depth = sub.book.depth;
-    if (ws === undefined) await this.request('subscribe', params);
-    else await this.send(ws, 'subscribe', params);
+    if (depth !== undefined) params.depth = depth;
+    // The snapshot for this depth follows the reply: a snapshot still in flight is of the depth before.
+    const done = () => {
+      sub.book.depth = depth;
+    };
+    if (ws === undefined) await this.request('subscribe', params, done);
+    else await this.send(ws, 'subscribe', params, done);
   }
 
   async subscribeTrades(symbol: string, handler: (msg: TradesMessage) => void): Promise<void> {
@@ -540,8 +588,21 @@ export class ExchangeClient {
     return true;
   }
 
-  private resync(run: () => Promise<void>): void {
-    run().catch((e: unknown) => this.emit('error', e));
+  /**
+   * Resubscribes a stream whose messages are being ignored until it is in sync again (a gap, a checksum, a
+   * thinned book, a refused resubscribe). A refusal is retried, when it says (`retryAfterMs`) or with
+   * backoff up to 5 s, so a stream never stays silent; a lost connection is left to the reconnect, which
+   * resyncs every stream. Each failure is emitted as `error`.
+   */
+  private resync(run: () => Promise<unknown>, attempt = 0): void {
+    run().catch((e: unknown) => {
+      this.emit('error', e);
+      if (this.closedByUser || !(e instanceof ExchangeError)) return;
+      if (e.code === 'DISCONNECTED' || e.code === 'NOT_CONNECTED') return;
+      const hinted = Number(e.data?.retryAfterMs);
+      const ms = hinted > 0 ? hinted : Math.min(5000, 100 * 2 ** attempt);
+      setTimeout(() => this.resync(run, attempt + 1), ms).unref?.();
+    });
   }
 
   // ---- connection lifecycle --------------------------------------------------------------------------------
@@ -592,7 +653,14 @@ export class ExchangeClient {
         this.authenticated(await this.send(ws, 'auth', authParams(apiKey, secret)), apiKey, secret);
         const cod = this.cancelOnDisconnectParams;
         if (cod !== null) await this.send(ws, 'cancel_on_disconnect', cod);
-        for (const p of [...this.switches.values()]) await this.send(ws, 'cancel_all_after', p);
+        for (const p of [...this.switches.values()]) {
+          // A refusal (the account's rate budget spent by another connection, say) must not fail the
+          // whole reconnect: it is reported, and the bot's own next refresh arms the switch.
+          await this.send(ws, 'cancel_all_after', p).catch((e: unknown) => {
+            if (!(e instanceof ExchangeError) || CLIENT_CODES.has(e.code)) throw e;
+            this.emit('error', e);
+          });
+        }
       }
       // A snapshot of the subscriptions: one added meanwhile sends its own (held) subscribe.
       const privates = [...this.privateSubs.values()];

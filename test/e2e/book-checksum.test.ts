@@ -13,7 +13,7 @@ import { type Json, RawClient, until, withMarket } from './helpers.js';
 const SYM = 'BTC-PERP';
 
 describe('book checksum', () => {
-  const m = withMarket('alice', 'bob');
+  const m = withMarket(['alice', 'bob']);
 
   it('matches the book the messages build and the engine’s book', async () => {
     const watcher = await RawClient.connect(m.server);

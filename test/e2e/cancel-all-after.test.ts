@@ -21,7 +21,7 @@ async function metric(server: ExchangeServer, name: string): Promise<number> {
 }
 
 describe('cancel_all_after (dead-man switch)', () => {
-  const m = withMarket('alice', 'bob', 'carol');
+  const m = withMarket(['alice', 'bob', 'carol']);
 
   it('cancels every order of the account when it runs out, though the connection that armed it is gone', async () => {
     // A second connection watches the private stream from before the switch is armed.

@@ -116,13 +116,13 @@ export interface Market {
 }
 
 /**
- * Registers, in the calling describe block, a started server with the BTC-PERP instrument and one funded
- * trader per name (stopped after the block). Read the fields inside tests, once beforeAll has run.
+ * Registers, in the calling describe block, a started server (with `overrides` of the test configuration)
+ * with the BTC-PERP instrument and one funded trader per name (stopped after the block). Read the fields inside tests, once beforeAll has run.
  */
-export function withMarket(...names: string[]): Market {
+export function withMarket(names: string[], overrides: Partial<Config> = {}): Market {
   const m = { traders: {} } as Market;
   beforeAll(async () => {
-    m.server = await startServer();
+    m.server = await startServer(overrides);
     await createInstrument(m.server);
     for (const name of names) m.traders[name] = await createTrader(m.server, name);
   });

@@ -17,7 +17,7 @@ const limit = (side: 'BUY' | 'SELL', price: string, quantity: string) => ({
 });
 
 describe('set_position_tpsl', () => {
-  const m = withMarket('alice', 'bob', 'carol');
+  const m = withMarket(['alice', 'bob', 'carol']);
 
   it('sets and clears the levels, and a mark across the stop-loss closes the position', async () => {
     const a = await RawClient.connect(m.server);
