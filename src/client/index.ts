@@ -295,6 +295,10 @@ export class ExchangeClient {
   recentFills(p: ParamsOf<'recent_fills'> = {}) {
     return this.request('recent_fills', p);
   }
+  /** The rate budget left (connection and account) and what each request costs. */
+  rateLimits(p: ParamsOf<'rate_limits'> = {}) {
+    return this.request('rate_limits', p);
+  }
   /** A position's stop-loss / take-profit (a price sets one, null clears it); answers the position. */
   setPositionTpSl(p: ParamsOf<'set_position_tpsl'>) {
     return this.request('set_position_tpsl', p);

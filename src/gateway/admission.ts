@@ -5,8 +5,9 @@
  */
 import type { Config } from '../config.js';
 import type { ErrorCode } from '../protocol/errors.js';
+import type { RateLimitsResult } from '../protocol/types.js';
 import type { Sequencer } from '../sequencer.js';
-import { TokenBucket } from './rate-limit.js';
+import { COST, TokenBucket } from './rate-limit.js';
 import { Refusal } from './responses.js';
 import type { Session } from './session.js';
 
@@ -59,6 +60,16 @@ export class Admission {
         remaining: bucket.remaining(now),
       });
     }
+  }
+
+  /** `rate_limits`: both buckets after this request paid, and the cost table. */
+  budget(s: Session, acc: number, now: number): RateLimitsResult {
+    const bucket = this.accountBuckets.get(acc)!; // takeAccount made it
+    return {
+      connection: s.bucket.state(now),
+      account: { accountId: acc, ...bucket.state(now) },
+      costs: { ...COST },
+    };
   }
 
   /**

@@ -2,7 +2,7 @@
  * Token buckets, refilled lazily on use (no timers). Costs are integers in "units": a trader's cancels and
  * reduce-only orders cost a fifth of an opening order, so a trader out of budget can still de-risk.
  */
-import type { Method } from '../protocol/types.js';
+import type { Method, RateBucket } from '../protocol/types.js';
 
 export const COST = {
   place: 10,
@@ -41,6 +41,7 @@ export function costOf(method: Method, reduceOnly: boolean): number {
     case 'ping':
     case 'cancel_on_disconnect':
     case 'cancel_all_after':
+    case 'rate_limits':
       return COST.cheap;
     default:
       return COST.query;
@@ -81,6 +82,11 @@ export class TokenBucket {
   /** Gives back what tryTake took (the other bucket refused the request). */
   refund(cost: number): void {
     this.tokens = Math.min(this.capacity, this.tokens + cost);
+  }
+
+  /** The bucket for a `rate_limits` answer. */
+  state(now: number): RateBucket {
+    return { remaining: this.remaining(now), burst: this.capacity, perSecond: this.perSecond };
   }
 
   remaining(now: number): number {

@@ -201,6 +201,8 @@ export class Requests {
         return h.commands.amendOrCancel(s, id, idJson, acc, m, params as AmendParams, usIn);
       case 'cancel_all':
         return h.commands.cancelAll(s, id, idJson, acc, params as CancelAllParams, usIn);
+      case 'rate_limits':
+        return this.responses.reply(s, idJson, JSON.stringify(h.admission.budget(s, acc, now)), usIn);
       case 'set_position_tpsl':
         return h.commands.setPositionTpSl(s, id, idJson, acc, params as SetPositionTpSlParams, usIn);
       case 'cancel_all_after': {

@@ -147,6 +147,7 @@ export interface ParamsByMethod {
   cancel_on_disconnect: CancelOnDisconnectParams;
   cancel_all_after: CancelAllAfterParams;
   set_position_tpsl: SetPositionTpSlParams;
+  rate_limits: AccountScoped;
   time: Record<string, never>;
   ping: Record<string, never>;
 }
@@ -170,6 +171,7 @@ export const METHODS: readonly Method[] = [
   'cancel_on_disconnect',
   'cancel_all_after',
   'set_position_tpsl',
+  'rate_limits',
   'time',
   'ping',
 ];
@@ -240,6 +242,23 @@ export interface OrderStatusResult {
   seq: number;
 }
 
+/** One token bucket as it stands: whole units left, its burst, and what it regains per second. */
+export interface RateBucket {
+  remaining: number;
+  burst: number;
+  perSecond: number;
+}
+
+/**
+ * The rate budget this request left: the connection's bucket and the account's (every request pays both),
+ * and what each kind of request costs, in units.
+ */
+export interface RateLimitsResult {
+  connection: RateBucket;
+  account: RateBucket & { accountId: number };
+  costs: Record<string, number>;
+}
+
 /** The position after the command, with the command's engine seq and time. */
 export interface PositionResult {
   position: PositionState;
@@ -285,6 +304,7 @@ export interface ResultByMethod {
   cancel_on_disconnect: { enabled: boolean; scope: 'connection' | 'account' };
   cancel_all_after: CancelAllAfterResult;
   set_position_tpsl: PositionResult;
+  rate_limits: RateLimitsResult;
   time: TimeResult;
   ping: TimeResult;
 }

@@ -346,6 +346,7 @@ export const VALIDATORS: { [M in Method]: (params: unknown) => unknown } = {
   cancel_on_disconnect: validateCancelOnDisconnect,
   cancel_all_after: validateCancelAllAfter,
   set_position_tpsl: validateSetPositionTpSl,
+  rate_limits: validateAccountScoped,
   time: validateEmpty,
   ping: validateEmpty,
 };

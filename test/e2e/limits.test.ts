@@ -147,4 +147,20 @@ describe('account rate limit', () => {
     a.close();
     b.close();
   });
+
+  it('rate_limits tells what both budgets have left and what each request costs', async () => {
+    const c = await RawClient.connect(server);
+    await c.auth(alice); // 10 from the connection (logins are not an account's)
+    const r = (await c.call('rate_limits')).result;
+    // The account spent 40 on the places above; the connection 10 on its login; this request 1 from each.
+    // Both regain 1 a second, so a slow machine may show a unit or two more.
+    expect(r.connection).toMatchObject({ burst: 1000, perSecond: 1 });
+    expect(r.connection.remaining).toBeGreaterThanOrEqual(989);
+    expect(r.connection.remaining).toBeLessThanOrEqual(1000);
+    expect(r.account).toMatchObject({ accountId: alice.accountId, burst: 45, perSecond: 1 });
+    expect(r.account.remaining).toBeGreaterThanOrEqual(0);
+    expect(r.account.remaining).toBeLessThan(45);
+    expect(r.costs).toMatchObject({ place: 10, placeReduceOnly: 2, cancel: 2, cancel_all: 2, cheap: 1 });
+    c.close();
+  });
 });
