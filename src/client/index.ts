@@ -271,6 +271,14 @@ export class ExchangeClient {
   place(p: PlaceParams) {
     return this.request('place', p);
   }
+  /**
+   * Up to 20 orders in one request, placed back to back. Resolves with one answer per order, in order:
+   * `{result}` (what `place` resolves with) or `{error}` (what it would throw); it rejects only when the
+   * request as a whole is refused (bad params, rate limit, connection lost).
+   */
+  placeBatch(orders: PlaceParams[], accountId?: number) {
+    return this.request('place_batch', accountId === undefined ? { orders } : { orders, accountId });
+  }
   amend(p: ParamsOf<'amend'>) {
     return this.request('amend', p);
   }

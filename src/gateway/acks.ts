@@ -7,6 +7,7 @@
 import type { RejectReason } from '../../engine/enums.js';
 import type { EngineEvent, OrderEvent, OrderState } from '../../engine/events.js';
 import type { Metrics } from '../http/metrics.js';
+import type { ErrorCode } from '../protocol/errors.js';
 import type { Fill, RequestId } from '../protocol/types.js';
 import type { Clock } from '../sequencer.js';
 import { type AccountViews, isLive } from './account-view.js';
@@ -37,6 +38,47 @@ export interface Pending {
   /** set_position_tpsl: the position's instrument (its account's other positions are re-emitted too). */
   symbol: string | undefined;
   usIn: number;
+  /** One order of a place_batch: its answer fills slot `index` of the batch's reply instead. */
+  batch: BatchReply | null;
+  index: number;
+}
+
+/**
+ * The reply to a place_batch: one slot per order, each `{"result": ...}` or `{"error": ...}` as the order's
+ * own reply would have been; sent once every slot is filled, in the orders' order.
+ */
+export class BatchReply {
+  private readonly slots: string[];
+  private left: number;
+
+  constructor(
+    private readonly session: Session,
+    private readonly idJson: string,
+    private readonly usIn: number,
+    n: number,
+    private readonly responses: Responses,
+  ) {
+    this.slots = new Array<string>(n);
+    this.left = n;
+  }
+
+  result(index: number, resultJson: string): void {
+    this.fill(index, `{"result":${resultJson}}`);
+  }
+
+  error(index: number, code: ErrorCode, message: string, data?: Record<string, unknown>): void {
+    this.fill(
+      index,
+      JSON.stringify({ error: data === undefined ? { code, message } : { code, message, data } }),
+    );
+  }
+
+  private fill(index: number, json: string): void {
+    if (this.slots[index] !== undefined) return;
+    this.slots[index] = json;
+    if (--this.left > 0 || this.session.closed) return;
+    this.responses.reply(this.session, this.idJson, `{"results":[${this.slots.join(',')}]}`, this.usIn);
+  }
 }
 
 export class Acks {
@@ -53,6 +95,11 @@ export class Acks {
 
   get count(): number {
     return this.pending.length - this.head;
+  }
+
+  /** The reply to a place_batch of `n` orders, which their Pendings fill. */
+  batchReply(s: Session, idJson: string, usIn: number, n: number): BatchReply {
+    return new BatchReply(s, idJson, usIn, n, this.responses);
   }
 
   /** Registers a reply before its command is submitted (a batcher may release inside the submit). */
@@ -93,18 +140,7 @@ export class Acks {
       const p = this.pending[this.head]!;
       this.pending[this.head++] = undefined as unknown as Pending;
       if (p.kind === Kind.Place) this.releaseInflight(p);
-      if (!p.session.closed) {
-        this.responses.error(
-          p.session,
-          p.idJson,
-          'INTERNAL_ERROR',
-          'internal error; query the order',
-          p.usIn,
-          {
-            seq: p.seq,
-          },
-        );
-      }
+      this.fail(p, 'INTERNAL_ERROR', 'internal error; query the order', { seq: p.seq });
     }
   }
 
@@ -112,18 +148,26 @@ export class Acks {
   failAll(): void {
     for (let k = this.head; k < this.pending.length; k++) {
       const p = this.pending[k]!;
-      if (!p.session.closed)
-        this.responses.error(
-          p.session,
-          p.idJson,
-          'UNAVAILABLE',
-          'the command could not be made durable',
-          p.usIn,
-          { retryAfterMs: UNAVAILABLE_RETRY_MS },
-        );
+      this.fail(p, 'UNAVAILABLE', 'the command could not be made durable', {
+        retryAfterMs: UNAVAILABLE_RETRY_MS,
+      });
     }
     this.pending = [];
     this.head = 0;
+  }
+
+  /** Answers `p` with a result: its own reply, or its slot of a batch's. */
+  private ok(p: Pending, resultJson: string): void {
+    if (p.batch !== null) p.batch.result(p.index, resultJson);
+    else if (!p.session.closed) this.responses.reply(p.session, p.idJson, resultJson, p.usIn);
+  }
+
+  /** Answers `p` with an error: its own reply, or its slot of a batch's. */
+  private fail(p: Pending, code: ErrorCode, message: string, data?: Record<string, unknown>): void {
+    if (p.batch !== null) {
+      this.metrics.gatewayErrors.inc(code);
+      p.batch.error(p.index, code, message, data);
+    } else if (!p.session.closed) this.responses.error(p.session, p.idJson, code, message, p.usIn, data);
   }
 
   /** The reply to a command, built from its own events. */
@@ -157,14 +201,13 @@ export class Acks {
     start: number,
     end: number,
   ): void {
-    const s = p.session;
     const cancelled: OrderState[] = [];
     for (let k = start; k < end; k++) {
       const e = events[k]!;
       if (e.type === 'rejected') return this.refusedByEngine(p, e.reason, seq, ts);
       if (e.type === 'order' && e.accountId === p.accountId && e.status === 'CANCELLED') cancelled.push(e);
     }
-    if (!s.closed) this.responses.reply(s, p.idJson, JSON.stringify({ cancelled, seq, ts }), p.usIn);
+    this.ok(p, JSON.stringify({ cancelled, seq, ts }));
     this.metrics.ackLatency.observeUs(this.clock.nowMicros() - p.usIn);
   }
 
@@ -182,24 +225,12 @@ export class Acks {
       if (e.type === 'rejected') return this.refusedByEngine(p, e.reason, seq, ts);
       if (e.type === 'position' && e.accountId === p.accountId && e.symbol === p.symbol) {
         const { type: _type, seq: _seq, ts: _ts, ...position } = e;
-        if (!p.session.closed)
-          this.responses.reply(p.session, p.idJson, JSON.stringify({ position, seq, ts }), p.usIn);
+        this.ok(p, JSON.stringify({ position, seq, ts }));
         this.metrics.ackLatency.observeUs(this.clock.nowMicros() - p.usIn);
         return;
       }
     }
-    if (!p.session.closed)
-      this.responses.error(
-        p.session,
-        p.idJson,
-        'INTERNAL_ERROR',
-        'the engine reported nothing for this command',
-        p.usIn,
-        {
-          seq,
-          ts,
-        },
-      );
+    this.fail(p, 'INTERNAL_ERROR', 'the engine reported nothing for this command', { seq, ts });
   }
 
   /**
@@ -209,29 +240,17 @@ export class Acks {
    * is wrong.
    */
   private refusedByEngine(p: Pending, reason: RejectReason, seq: number, ts: number): void {
-    if (p.session.closed) return;
     if (reason === 'UNKNOWN_ORDER' && (p.kind === Kind.Cancel || p.kind === Kind.Amend)) {
       const ended = this.endedOrder(p);
       if (ended !== undefined) {
-        this.responses.error(
-          p.session,
-          p.idJson,
-          'ORDER_NOT_LIVE',
-          `order ${ended.orderId} is ${ended.status}`,
-          p.usIn,
-          {
-            order: withoutStamp(ended),
-            seq,
-            ts,
-          },
-        );
-        return;
+        return this.fail(p, 'ORDER_NOT_LIVE', `order ${ended.orderId} is ${ended.status}`, {
+          order: withoutStamp(ended),
+          seq,
+          ts,
+        });
       }
     }
-    this.responses.error(p.session, p.idJson, reason, `refused by the engine: ${reason}`, p.usIn, {
-      seq,
-      ts,
-    });
+    this.fail(p, reason, `refused by the engine: ${reason}`, { seq, ts });
   }
 
   /** The ended order a cancel or amend named, if the account's view remembers it. */
@@ -267,33 +286,16 @@ export class Acks {
       }
     }
     if (order === undefined) {
-      if (!s.closed)
-        this.responses.error(
-          s,
-          p.idJson,
-          'INTERNAL_ERROR',
-          'the engine reported nothing for this command',
-          p.usIn,
-          { seq, ts },
-        );
-      return;
+      return this.fail(p, 'INTERNAL_ERROR', 'the engine reported nothing for this command', { seq, ts });
     }
     if (p.kind === Kind.Place) this.cancelOnDisconnect.placed(s, order);
     if (s.closed) return;
     if (order.status === 'REJECTED') {
       const code = order.rejectionReason ?? 'INVALID_COMMAND';
-      this.responses.error(s, p.idJson, code, `refused by the engine: ${code}`, p.usIn, {
-        order: withoutStamp(order),
-        seq,
-        ts,
-      });
-      return;
+      return this.fail(p, code, `refused by the engine: ${code}`, { order: withoutStamp(order), seq, ts });
     }
     const fills = fillsOf(order, events, start, end);
-    this.responses.send(
-      s,
-      `{"id":${p.idJson},"result":{"order":${orderJson(order)},"fills":${fillsJson(fills)},"seq":${seq},"ts":${ts}},"usIn":${p.usIn},"usOut":${this.clock.nowMicros()}}`,
-    );
+    this.ok(p, `{"order":${orderJson(order)},"fills":${fillsJson(fills)},"seq":${seq},"ts":${ts}}`);
     this.metrics.ackLatency.observeUs(this.clock.nowMicros() - p.usIn);
   }
 }

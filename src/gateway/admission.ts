@@ -23,6 +23,15 @@ export interface Limited {
   data: Record<string, unknown>;
 }
 
+/** A request that costs more than a bucket's burst can never pass: said so, with no retry hint. */
+function tooCostly(scope: 'connection' | 'account', cost: number, burst: number): Limited {
+  return {
+    code: 'RATE_LIMITED',
+    message: `this request costs ${cost} units, more than the ${scope} burst of ${burst}: split it`,
+    data: { scope, cost, burst, retryAfterMs: null },
+  };
+}
+
 export class Admission {
   private readonly accountBuckets = new Map<number, TokenBucket>();
 
@@ -34,6 +43,7 @@ export class Admission {
   /** Takes `cost` from the connection's bucket; what to answer if it could not (null: admitted). */
   takeConnection(s: Session, cost: number, now: number): Limited | null {
     if (s.bucket.tryTake(cost, now)) return null;
+    if (cost > s.bucket.capacity) return tooCostly('connection', cost, s.bucket.capacity);
     return {
       code: 'RATE_LIMITED',
       message: 'connection rate limit exceeded',
@@ -54,6 +64,10 @@ export class Admission {
     }
     if (!bucket.tryTake(cost, now)) {
       s.bucket.refund(cost);
+      if (cost > bucket.capacity) {
+        const t = tooCostly('account', cost, bucket.capacity);
+        throw new Refusal(t.code, t.message, t.data);
+      }
       throw new Refusal('RATE_LIMITED', 'account rate limit exceeded', {
         scope: 'account',
         retryAfterMs: bucket.retryAfterMs(cost, now),

@@ -8,15 +8,16 @@ import type { Metrics } from '../http/metrics.js';
 import type {
   AmendParams,
   CancelAllParams,
+  PlaceBatchParams,
   PlaceParams,
   RequestId,
   SetPositionTpSlParams,
 } from '../protocol/types.js';
 import { type Sequencer, SequencerClosedError } from '../sequencer.js';
 import type { AccountViews } from './account-view.js';
-import { type Acks, Kind, type Pending } from './acks.js';
+import { type Acks, type BatchReply, Kind, type Pending } from './acks.js';
 import type { Admission } from './admission.js';
-import { Refusal } from './responses.js';
+import { Refusal, UNAVAILABLE_RETRY_MS } from './responses.js';
 import { withoutStamp } from './serialize.js';
 import type { Session } from './session.js';
 
@@ -41,7 +42,44 @@ export class Commands {
     return r.seq;
   }
 
-  place(s: Session, id: RequestId, idJson: string, acc: number, p: PlaceParams, usIn: number): void {
+  /**
+   * place_batch: each order as a `place` of its own, sequenced back to back (no other command comes between
+   * them); one reply with an answer per order, once the last is released. An order refused before the
+   * engine (open-order limit, a client order id in use, load shedding) takes its slot at once.
+   */
+  placeBatch(
+    s: Session,
+    id: RequestId,
+    idJson: string,
+    acc: number,
+    p: PlaceBatchParams,
+    usIn: number,
+  ): void {
+    const batch = this.acks.batchReply(s, idJson, usIn, p.orders.length);
+    for (let i = 0; i < p.orders.length; i++) {
+      try {
+        this.place(s, id, idJson, acc, p.orders[i]!, usIn, batch, i);
+      } catch (e) {
+        if (e instanceof Refusal) batch.error(i, e.code, e.message, e.data);
+        else if (e instanceof SequencerClosedError)
+          batch.error(i, 'UNAVAILABLE', 'the server is not accepting commands', {
+            retryAfterMs: UNAVAILABLE_RETRY_MS,
+          });
+        else throw e;
+      }
+    }
+  }
+
+  place(
+    s: Session,
+    id: RequestId,
+    idJson: string,
+    acc: number,
+    p: PlaceParams,
+    usIn: number,
+    batch: BatchReply | null = null,
+    index = 0,
+  ): void {
     // Every refusal comes before the in-flight counts below are taken: from there on, the reply's
     // release (or its failure) gives them back (Acks.releaseInflight).
     this.admit('place_order');
@@ -70,10 +108,10 @@ export class Commands {
       v.holdClientId(coid);
     }
     v.inflightPlaces++;
-    this.sequenceWithReply(
-      placeOrder(acc, p),
-      pending(s, id, idJson, Kind.Place, acc, 0, p.clientOrderId, usIn),
-    );
+    const reply = pending(s, id, idJson, Kind.Place, acc, 0, p.clientOrderId, usIn);
+    reply.batch = batch;
+    reply.index = index;
+    this.sequenceWithReply(placeOrder(acc, p), reply);
   }
 
   amendOrCancel(
@@ -181,5 +219,18 @@ function pending(
   clientOrderId: string | undefined,
   usIn: number,
 ): Pending {
-  return { seq: 0, session, id, idJson, kind, accountId, orderId, clientOrderId, symbol: undefined, usIn };
+  return {
+    seq: 0,
+    session,
+    id,
+    idJson,
+    kind,
+    accountId,
+    orderId,
+    clientOrderId,
+    symbol: undefined,
+    usIn,
+    batch: null,
+    index: 0,
+  };
 }

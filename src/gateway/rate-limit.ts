@@ -2,7 +2,7 @@
  * Token buckets, refilled lazily on use (no timers). Costs are integers in "units": a trader's cancels and
  * reduce-only orders cost a fifth of an opening order, so a trader out of budget can still de-risk.
  */
-import type { Method, RateBucket } from '../protocol/types.js';
+import type { Method, PlaceBatchParams, PlaceParams, RateBucket } from '../protocol/types.js';
 
 export const COST = {
   place: 10,
@@ -19,6 +19,17 @@ export const COST = {
   /** A request refused for its form (malformed, unauthenticated, bad parameters): a flood of them is limited. */
   refused: 5,
 } as const;
+
+/** What a validated request costs: a place_batch, the sum of its orders as single places. */
+export function costOfRequest(method: Method, params: unknown): number {
+  if (method === 'place') return costOf(method, (params as PlaceParams).reduceOnly === true);
+  if (method === 'place_batch') {
+    let sum = 0;
+    for (const o of (params as PlaceBatchParams).orders) sum += costOf('place', o.reduceOnly === true);
+    return sum;
+  }
+  return costOf(method, false);
+}
 
 export function costOf(method: Method, reduceOnly: boolean): number {
   switch (method) {

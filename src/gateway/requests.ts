@@ -13,6 +13,7 @@ import type {
   CancelAllParams,
   CancelOnDisconnectParams,
   Method,
+  PlaceBatchParams,
   PlaceParams,
   RequestId,
   SetPositionTpSlParams,
@@ -27,7 +28,7 @@ import type { CancelAllAfter } from './cancel-all-after.js';
 import type { CancelOnDisconnect } from './cancel-on-disconnect.js';
 import type { Commands } from './commands.js';
 import type { Queries } from './queries.js';
-import { COST, costOf } from './rate-limit.js';
+import { COST, costOfRequest } from './rate-limit.js';
 import { idJsonOf, Refusal, type Responses, UNAVAILABLE_RETRY_MS } from './responses.js';
 import type { Session } from './session.js';
 import type { Subscriptions } from './subscriptions.js';
@@ -121,7 +122,7 @@ export class Requests {
       throw e;
     }
     const now = performance.now();
-    const cost = costOf(m, m === 'place' && (params as PlaceParams).reduceOnly === true);
+    const cost = costOfRequest(m, params);
     const limited = this.h.admission.takeConnection(s, cost, now);
     if (limited !== null)
       return this.responses.error(s, idJson, limited.code, limited.message, usIn, limited.data);
@@ -196,6 +197,8 @@ export class Requests {
     switch (m) {
       case 'place':
         return h.commands.place(s, id, idJson, acc, params as PlaceParams, usIn);
+      case 'place_batch':
+        return h.commands.placeBatch(s, id, idJson, acc, params as PlaceBatchParams, usIn);
       case 'amend':
       case 'cancel':
         return h.commands.amendOrCancel(s, id, idJson, acc, m, params as AmendParams, usIn);

@@ -32,7 +32,7 @@ export const GATEWAY_ERROR_CODES = [
   'ALREADY_AUTHENTICATED',
   /** The account is not one of the authenticated user's. */
   'FORBIDDEN',
-  /** Rate budget exhausted: `data.retryAfterMs`, `data.remaining`, `data.scope` ("connection" | "account"). */
+  /** Rate budget exhausted: `data.retryAfterMs` (null: the request costs more than the burst, split it), `data.remaining`, `data.scope` ("connection" | "account"). */
   'RATE_LIMITED',
   /** The account has `data.limit` open orders already. */
   'TOO_MANY_OPEN_ORDERS',

@@ -111,6 +111,14 @@ export interface CancelOnDisconnectParams {
   scope?: 'connection' | 'account';
 }
 
+/** Up to MAX_BATCH_ORDERS orders for one account, placed back to back (each its own command). */
+export interface PlaceBatchParams extends AccountScoped {
+  /** Each as `place` takes it, without `accountId` (the batch's applies). */
+  orders: PlaceParams[];
+}
+
+export const MAX_BATCH_ORDERS = 20;
+
 /**
  * A position's stop-loss and take-profit: when the mark crosses one, a reduce-only market order closes the
  * position. A price sets it, null clears it, an absent field leaves it as it is (at least one is given).
@@ -134,6 +142,7 @@ export const CANCEL_ALL_AFTER_MAX_MS = 86_400_000;
 export interface ParamsByMethod {
   auth: AuthParams;
   place: PlaceParams;
+  place_batch: PlaceBatchParams;
   amend: AmendParams;
   cancel: OrderRefParams;
   cancel_all: CancelAllParams;
@@ -158,6 +167,7 @@ export type ParamsOf<M extends Method> = ParamsByMethod[M];
 export const METHODS: readonly Method[] = [
   'auth',
   'place',
+  'place_batch',
   'amend',
   'cancel',
   'cancel_all',
@@ -202,6 +212,11 @@ export interface OrderAck {
   fills: Fill[];
   seq: number;
   ts: Micros;
+}
+
+/** One answer per order of a place_batch, in its order: what `place` would have answered for it. */
+export interface PlaceBatchResult {
+  results: Array<{ result: OrderAck } | { error: ErrorBody }>;
 }
 
 export interface CancelAllResult {
@@ -291,6 +306,7 @@ export interface CancelAllAfterResult {
 export interface ResultByMethod {
   auth: AuthResult;
   place: OrderAck;
+  place_batch: PlaceBatchResult;
   amend: OrderAck;
   cancel: OrderAck;
   cancel_all: CancelAllResult;

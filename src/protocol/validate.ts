@@ -18,9 +18,11 @@ import {
   type CancelAllAfterParams,
   type CancelAllParams,
   type CancelOnDisconnectParams,
+  MAX_BATCH_ORDERS,
   type Method,
   type OpenOrdersParams,
   type OrderRefParams,
+  type PlaceBatchParams,
   type PlaceParams,
   type RecentFillsParams,
   type SetPositionTpSlParams,
@@ -186,6 +188,29 @@ export function validatePlace(params: unknown): PlaceParams {
   };
 }
 
+const BATCH_KEYS = new Set(['accountId', 'orders']);
+
+/** place_batch: every order valid as `place` takes it (a field in error is named `orders[i].field`). */
+export function validatePlaceBatch(params: unknown): PlaceBatchParams {
+  const p = obj(params);
+  onlyKeys(p, BATCH_KEYS);
+  const orders = p.orders;
+  if (!Array.isArray(orders) || orders.length === 0 || orders.length > MAX_BATCH_ORDERS) {
+    throw new ParamError('orders', `an array of 1 to ${MAX_BATCH_ORDERS} orders (required)`);
+  }
+  const valid = orders.map((o, i) => {
+    try {
+      const v = validatePlace(o);
+      if (v.accountId !== undefined) throw new ParamError('accountId', 'absent: set accountId on the batch');
+      return v;
+    } catch (e) {
+      if (e instanceof ParamError) throw new ParamError(`orders[${i}].${e.field}`, e.expected);
+      throw e;
+    }
+  });
+  return { accountId: positiveInt(p, 'accountId', false), orders: valid };
+}
+
 function orderRef(p: Obj): OrderRefParams {
   const orderId = positiveInt(p, 'orderId', false);
   const clientOrderId = str(p, 'clientOrderId', CLIENT_ORDER_ID, '1-64 characters of [A-Za-z0-9_:.-]', false);
@@ -333,6 +358,7 @@ export function validateEmpty(params: unknown): Record<string, never> {
 export const VALIDATORS: { [M in Method]: (params: unknown) => unknown } = {
   auth: validateAuth,
   place: validatePlace,
+  place_batch: validatePlaceBatch,
   amend: validateAmend,
   cancel: validateOrderRef,
   cancel_all: validateSymbolScoped,
