@@ -133,6 +133,9 @@ function cancelReasonOf(source: CancelSource | undefined, byTrader: CancelReason
   }
 }
 
+/** Spare Order objects kept at most: beyond that (a cancel_all of thousands), the collector takes them. */
+const MAX_SPARE_ORDERS = 4096;
+
 const ZERO_MONEY: FillMoney = { makerFee: '0', takerFee: '0', makerRealizedPnl: '0', takerRealizedPnl: '0' };
 
 export class Engine implements EngineApi, MatchSink {
@@ -173,6 +176,8 @@ export class Engine implements EngineApi, MatchSink {
   private readonly goneLevels = new Map<BookSide, Set<number>>();
   private readonly goneUsed: Set<number>[] = [];
   private readonly money: FillMoney = { ...ZERO_MONEY };
+  /** Final orders' objects, kept for reuse (newOrder, recycle). */
+  private readonly spareOrders: Order[] = [];
   /** The market the matcher is working on (the MatchSink callbacks need it). */
   private matching: Market | null = null;
 
@@ -406,7 +411,7 @@ export class Engine implements EngineApi, MatchSink {
     if (typeof f === 'string') return this.reject(cmd, f, null, typeof coid === 'string' ? coid : null);
 
     const ins = market.instrument;
-    const order = new Order(
+    const order = this.newOrder().init(
       this.nextOrderId++,
       cmd.accountId,
       coid,
@@ -842,6 +847,7 @@ export class Engine implements EngineApi, MatchSink {
         orders[i] = null;
         o.flags &= ~F_DIRTY;
         if (this.emitting) out.push(o.toEvent(seq, ts));
+        if (!o.isLive) this.recycle(o);
       }
       this.dirtyOrderCount = 0;
     }
@@ -898,6 +904,26 @@ export class Engine implements EngineApi, MatchSink {
     }
   }
 
+  /**
+   * An Order object for a new order: a recycled one when there is one. Most orders live for a few commands
+   * (a taker fills at once, most resting orders are cancelled soon), and a fresh object per order was most
+   * of the matching core's garbage: it outlives young-generation collections while it rests, so each one
+   * was copied and promoted before it died.
+   */
+  private newOrder(): Order {
+    const spare = this.spareOrders;
+    return spare.length > 0 ? spare.pop()! : new Order();
+  }
+
+  /**
+   * Keeps a final order's object for reuse. Called at the end of the command, after its last event: by
+   * then it is in no book, stop book, registry or list of the engine's, and the risk core forgets it.
+   */
+  private recycle(o: Order): void {
+    this.risk?.forget(o);
+    if (this.spareOrders.length < MAX_SPARE_ORDERS) this.spareOrders.push(o);
+  }
+
   /** Builds an engine-generated order (stop-loss, take-profit, liquidation) for the risk core. */
   internalOrder(
     market: Market,
@@ -910,7 +936,7 @@ export class Engine implements EngineApi, MatchSink {
     leverage: number,
     origin: OrderOrigin,
   ): Order {
-    const order = new Order(
+    const order = this.newOrder().init(
       this.nextOrderId++,
       accountId,
       null,

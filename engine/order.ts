@@ -71,6 +71,9 @@ const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 /** Below this a quotient's float estimate times the divisor stays exact (see divHalfEven). */
 const SAFE_DIVIDEND = 2 ** 52;
 
+/** A blank Order's instrument until `init` gives it one (never read before that). */
+const NO_INSTRUMENT = null as unknown as Instrument;
+
 const LEVERAGE_STRINGS: readonly string[] = Array.from({ length: 101 }, (_, i) => String(i));
 
 /** The fields most orders never set. */
@@ -93,12 +96,23 @@ class OrderExtra {
     this.reserved = 0;
     this.reserveTicks = 0;
   }
+
+  reset(): void {
+    this.clientOrderId = null;
+    this.stopTicks = 0;
+    this.expiredAt = null;
+    this.commissionRate = null;
+    this.reserved = 0;
+    this.reserveTicks = 0;
+  }
 }
 
 export class Order {
-  declare readonly id: number;
-  declare readonly accountId: number;
-  declare readonly instrument: Instrument;
+  // Set once per life by init(): an Order object is recycled for a new order once its last event is out
+  // (Engine.recycle), so these are not `readonly`, but nothing changes them during an order's life.
+  declare id: number;
+  declare accountId: number;
+  declare instrument: Instrument;
   /** Whole number. */
   declare leverage: number;
   /** Limit price in ticks; 0 for market and stop-market orders. */
@@ -111,7 +125,7 @@ export class Order {
   /** Sum over fills of priceTicks * lots (tick-lot units), exact: a number while safe, a bigint beyond. */
   declare private cost: number | bigint;
   declare flags: number;
-  declare readonly createdAt: number;
+  declare createdAt: number;
   declare updatedAt: number;
   // book links: an intrusive doubly linked list per price level keeps cancel O(1)
   declare prev: Order | null;
@@ -123,7 +137,35 @@ export class Order {
   declare ownerNext: Order | null;
   declare private x: OrderExtra | null;
 
-  constructor(
+  /**
+   * A blank object; `init` makes it an order. Every field is assigned here, in one order, so that V8 sizes
+   * the object for all of them in-object (it estimates from the constructor's assignments) and every
+   * Order shares one shape, fresh or recycled (Engine.newOrder).
+   */
+  constructor() {
+    this.id = 0;
+    this.accountId = 0;
+    this.instrument = NO_INSTRUMENT;
+    this.leverage = 0;
+    this.priceTicks = 0;
+    this.quantityLots = 0;
+    this.filledLots = 0;
+    this.remainingLots = 0;
+    this.cancelledLots = 0;
+    this.cost = 0;
+    this.flags = 0;
+    this.createdAt = 0;
+    this.updatedAt = 0;
+    this.prev = null;
+    this.next = null;
+    this.level = null;
+    this.ownerPrev = null;
+    this.ownerNext = null;
+    this.x = null;
+  }
+
+  /** Makes this object a new order (a fresh object, or a recycled one: nothing of its last order stays). */
+  init(
     id: number,
     accountId: number,
     clientOrderId: string | null,
@@ -140,7 +182,7 @@ export class Order {
     commissionRate: Units,
     origin: OrderOrigin,
     ts: number,
-  ) {
+  ): this {
     this.id = id;
     this.accountId = accountId;
     this.instrument = instrument;
@@ -166,13 +208,15 @@ export class Order {
     this.level = null;
     this.ownerPrev = null;
     this.ownerNext = null;
-    this.x = null;
+    const old = this.x;
+    if (old !== null) old.reset();
     if (clientOrderId !== null || stopTicks !== 0 || commissionRate !== instrument.takerFeeRate) {
       const x = this.extra();
       x.clientOrderId = clientOrderId;
       x.stopTicks = stopTicks;
       if (commissionRate !== instrument.takerFeeRate) x.commissionRate = commissionRate;
     }
+    return this;
   }
 
   private extra(): OrderExtra {

@@ -46,6 +46,8 @@ export interface RiskPort {
   promises(order: Order): boolean;
   /** Re-computes an order's reservation after its remaining quantity or price changed (or it ended). */
   reserve(order: Order): void;
+  /** An ended order's object is about to be reused for another order: drop every reference to it. */
+  forget(order: Order): void;
   /** Runs after a command's matching, before any state is emitted: margin calls and liquidations. */
   endCommand(): void;
   /** Emits the positions and accounts the command changed (after the orders, before the book). */

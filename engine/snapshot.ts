@@ -702,7 +702,7 @@ function readOrder(r: ByteReader, instruments: Map<number, Instrument>): Order {
   else expiredAt = r.nu();
   const reserved = r.units();
   const reserveTicks = r.u();
-  const o = new Order(
+  const o = new Order().init(
     id,
     accountId,
     coid,
@@ -723,7 +723,7 @@ function readOrder(r: ByteReader, instruments: Map<number, Instrument>): Order {
   o.filledLots = filledLots;
   o.remainingLots = remainingLots;
   o.cancelledLots = cancelledLots;
-  // The constructor starts the cost at zero; the setter costs a BigInt comparison per order.
+  // init starts the cost at zero; the setter costs a BigInt comparison per order.
   if (filledCost !== 0n) o.filledCost = filledCost;
   o.status = status;
   if (rejectionReason !== null) o.rejectionReason = rejectionReason;

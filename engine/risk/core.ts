@@ -8,7 +8,7 @@ import type { Engine } from '../engine.js';
 import type { LedgerEntryType, RejectReason } from '../enums.js';
 import type { AccountState, EngineEvent, PositionState } from '../events.js';
 import type { Instrument } from '../instrument.js';
-import type { Order } from '../order.js';
+import { F_MAY_BE_UNBACKED, type Order } from '../order.js';
 import type { FillMoney, RiskPort } from '../risk-port.js';
 import { add, format, type Units } from '../units.js';
 import type { Account } from './account.js';
@@ -115,6 +115,12 @@ export class RiskCore implements RiskPort {
     money: FillMoney,
   ): void {
     settle(this, taker, maker, priceTicks, lots, tradeId, money);
+  }
+
+  forget(order: Order): void {
+    // Only an order that may promise its position can be in an account's promising set.
+    if ((order.flags & F_MAY_BE_UNBACKED) === 0) return;
+    this.accounts.get(order.accountId)?.promising?.delete(order);
   }
 
   endCommand(): void {

@@ -18,8 +18,9 @@ export class Harness {
   readonly commands: Command[] = [];
   ts = 1_700_000_000_000_000;
 
-  constructor(options: EngineOptions = { risk: false }) {
-    this.engine = new Engine(options);
+  /** A fresh engine, or `engine` (one restored from a snapshot, say) to go on with. */
+  constructor(options: EngineOptions = { risk: false }, engine?: Engine) {
+    this.engine = engine ?? new Engine(options);
   }
 
   /** Applies one command and returns its events. */
