@@ -43,6 +43,28 @@ import type {
 } from './commands.js';
 import { OrderDirectory } from './directory.js';
 import type { CancelReason, OrderType, RejectReason, Side, TimeInForce } from './enums.js';
+import {
+  B_INSTRUMENT,
+  B_PRICE,
+  B_QTY,
+  B_SELL,
+  EventLog,
+  K_BOOK,
+  K_TRADE,
+  T_ID,
+  T_INSTRUMENT,
+  T_MAKER_ACCOUNT,
+  T_MAKER_FEE,
+  T_MAKER_ORDER,
+  T_MAKER_PNL,
+  T_PRICE,
+  T_QTY,
+  T_TAKER_ACCOUNT,
+  T_TAKER_FEE,
+  T_TAKER_ORDER,
+  T_TAKER_PNL,
+  T_TAKER_SELLS,
+} from './event-log.js';
 import type {
   AccountState,
   EngineEvent,
@@ -136,16 +158,20 @@ function cancelReasonOf(source: CancelSource | undefined, byTrader: CancelReason
 /** Spare Order objects kept at most: beyond that (a cancel_all of thousands), the collector takes them. */
 const MAX_SPARE_ORDERS = 4096;
 
-const ZERO_MONEY: FillMoney = { makerFee: '0', takerFee: '0', makerRealizedPnl: '0', takerRealizedPnl: '0' };
+const ZERO_MONEY: FillMoney = { makerFee: 0, takerFee: 0, makerRealizedPnl: 0, takerRealizedPnl: 0 };
 
 export class Engine implements EngineApi, MatchSink {
   private seq = 0;
   private ts = 0;
-  private out: EngineEvent[] = [];
+  /** Where the command being applied writes its events. */
+  private log: EventLog;
   /** False while `replay` applies a command: events are not built (state changes are unaffected). */
   private emitting = true;
-  /** Where `replay` points `out`: the rare events still built there are dropped after each command. */
-  private readonly discard: EngineEvent[] = [];
+  /** `apply`'s log (its records are read back as event objects), and `replay`'s (always empty). */
+  private readonly ownLog = new EventLog();
+  private readonly discardLog = new EventLog(64);
+  /** Every instrument by id: how records' prices and quantities are formatted (EventLog.instruments). */
+  private readonly instrumentsById: Instrument[] = [];
 
   readonly markets = new Map<string, Market>();
   readonly users = new Map<number, UserState>();
@@ -170,7 +196,7 @@ export class Engine implements EngineApi, MatchSink {
   private readonly dirtyLevelSides: Array<BookSide | null> = [];
   private readonly dirtyLevelMarkets: Array<Market | null> = [];
   private dirtyLevelCount = 0;
-  /** Markets by instrument id (engine-created ones; a restored engine falls back to `markets`). */
+  /** Markets by instrument id (addMarket). */
   private readonly marketById: Array<Market | undefined> = [];
   /** Per book side, the prices already reported empty in this command (cleared after each flush). */
   private readonly goneLevels = new Map<BookSide, Set<number>>();
@@ -183,6 +209,12 @@ export class Engine implements EngineApi, MatchSink {
 
   constructor(options: EngineOptions = {}) {
     this.risk = options.risk === false ? null : createRisk(this);
+    this.log = this.ownLog;
+  }
+
+  /** The log the current command writes to (for the risk core). */
+  get events(): EventLog {
+    return this.log;
   }
 
   get lastSeq(): number {
@@ -207,20 +239,31 @@ export class Engine implements EngineApi, MatchSink {
   replay(cmd: Command): void {
     this.emitting = false;
     try {
-      this.apply(cmd, this.discard);
+      this.applyInto(cmd, this.discardLog);
     } finally {
       this.emitting = true;
-      this.discard.length = 0;
+      this.discardLog.clear();
     }
   }
 
   apply(cmd: Command, out: EngineEvent[]): void {
+    const log = this.ownLog;
+    log.clear();
+    try {
+      this.applyInto(cmd, log);
+    } finally {
+      log.toEvents(out);
+    }
+  }
+
+  applyInto(cmd: Command, log: EventLog): void {
     if (cmd.seq !== this.seq + 1) {
       throw new Error(`engine expected seq ${this.seq + 1}, got ${cmd.seq}: a command was lost or repeated`);
     }
     this.seq = cmd.seq;
     this.ts = cmd.ts;
-    this.out = out;
+    this.log = log;
+    log.instruments = this.instrumentsById;
     switch (cmd.type) {
       case 'place_order':
         this.place(cmd);
@@ -245,7 +288,7 @@ export class Engine implements EngineApi, MatchSink {
         break;
       case 'checkpoint':
         if (this.emitting)
-          out.push({ type: 'state_hash', seq: this.seq, ts: this.ts, hash: this.stateHash() });
+          log.object({ type: 'state_hash', seq: this.seq, ts: this.ts, hash: this.stateHash() });
         break;
       default:
         if (this.risk === null || !this.risk.handle(cmd)) this.reject(cmd, 'INVALID_COMMAND', null, null);
@@ -366,7 +409,7 @@ export class Engine implements EngineApi, MatchSink {
     }
     const user: UserState = { userId: this.nextUserId++, name: cmd.name, email, createdAt: this.ts };
     this.users.set(user.userId, user);
-    this.out.push({ type: 'user_created', seq: this.seq, ts: this.ts, ...user });
+    this.emit({ type: 'user_created', seq: this.seq, ts: this.ts, ...user });
   }
 
   private createInstrument(cmd: CreateInstrument & { seq: number; ts: number }): void {
@@ -380,10 +423,16 @@ export class Engine implements EngineApi, MatchSink {
       return;
     }
     this.nextInstrumentId++;
-    const market: Market = { instrument: ins, book: new OrderBook(), stops: new StopBook() };
+    this.addMarket({ instrument: ins, book: new OrderBook(), stops: new StopBook() });
+    this.emit({ type: 'instrument_created', seq: this.seq, ts: this.ts, ...ins.spec });
+  }
+
+  /** Lists a new market (a created instrument, or one a snapshot restores). */
+  addMarket(market: Market): void {
+    const ins = market.instrument;
     this.markets.set(ins.symbol, market);
     this.marketById[ins.id] = market;
-    this.out.push({ type: 'instrument_created', seq: this.seq, ts: this.ts, ...ins.spec });
+    this.instrumentsById[ins.id] = ins;
   }
 
   private sessionEnd(_cmd: SessionEnd): void {
@@ -394,7 +443,7 @@ export class Engine implements EngineApi, MatchSink {
       o.expiredAt = this.ts;
       this.finish(o);
     }
-    this.out.push({ type: 'session_end', seq: this.seq, ts: this.ts, expiredOrders: expiring.length });
+    this.emit({ type: 'session_end', seq: this.seq, ts: this.ts, expiredOrders: expiring.length });
   }
 
   // ---- trader commands -------------------------------------------------------------------------------------
@@ -648,26 +697,22 @@ export class Engine implements EngineApi, MatchSink {
     const money = this.risk === null ? ZERO_MONEY : this.money;
     this.risk?.settle(taker, maker, priceTicks, lots, tradeId, money);
     if (!this.emitting) return;
-    this.out.push({
-      type: 'trade',
-      seq: this.seq,
-      ts: this.ts,
-      tradeId,
-      symbol: ins.symbol,
-      price: ins.priceString(priceTicks),
-      quantity: ins.qtyString(lots),
-      takerSide: taker.side,
-      makerOrderId: maker.id,
-      takerOrderId: taker.id,
-      makerAccountId: maker.accountId,
-      takerAccountId: taker.accountId,
-      makerFee: money.makerFee,
-      takerFee: money.takerFee,
-      makerFeeRate: ins.spec.makerFeeRate,
-      takerFeeRate: ins.spec.takerFeeRate,
-      makerRealizedPnl: money.makerRealizedPnl,
-      takerRealizedPnl: money.takerRealizedPnl,
-    });
+    const log = this.log;
+    const o = log.begin(K_TRADE, this.seq, this.ts);
+    const f = log.f;
+    f[o + T_ID] = tradeId;
+    f[o + T_INSTRUMENT] = ins.id;
+    f[o + T_PRICE] = priceTicks;
+    f[o + T_QTY] = lots;
+    f[o + T_TAKER_SELLS] = taker.isBuy ? 0 : 1;
+    f[o + T_MAKER_ORDER] = maker.id;
+    f[o + T_TAKER_ORDER] = taker.id;
+    f[o + T_MAKER_ACCOUNT] = maker.accountId;
+    f[o + T_TAKER_ACCOUNT] = taker.accountId;
+    log.amount(o + T_MAKER_FEE, money.makerFee);
+    log.amount(o + T_TAKER_FEE, money.takerFee);
+    log.amount(o + T_MAKER_PNL, money.makerRealizedPnl);
+    log.amount(o + T_TAKER_PNL, money.takerRealizedPnl);
   }
 
   onMakerDone(maker: Order): void {
@@ -715,7 +760,7 @@ export class Engine implements EngineApi, MatchSink {
     clientOrderId: string | null,
   ): void {
     const accountId = (cmd as { accountId?: unknown }).accountId;
-    this.out.push({
+    this.emit({
       type: 'rejected',
       seq: this.seq,
       ts: this.ts,
@@ -835,7 +880,7 @@ export class Engine implements EngineApi, MatchSink {
   }
 
   private flushCommand(): void {
-    const out = this.out;
+    const log = this.log;
     const seq = this.seq;
     const ts = this.ts;
     if (this.risk !== null) this.risk.endCommand();
@@ -846,12 +891,12 @@ export class Engine implements EngineApi, MatchSink {
         const o = orders[i]!;
         orders[i] = null;
         o.flags &= ~F_DIRTY;
-        if (this.emitting) out.push(o.toEvent(seq, ts));
+        if (this.emitting) o.record(log, seq, ts);
         if (!o.isLive) this.recycle(o);
       }
       this.dirtyOrderCount = 0;
     }
-    if (this.risk !== null) this.risk.emitState(out);
+    if (this.risk !== null) this.risk.emitState(log);
     const nLevels = this.dirtyLevelCount;
     if (nLevels > 0) {
       const levels = this.dirtyLevels;
@@ -884,16 +929,12 @@ export class Engine implements EngineApi, MatchSink {
           if (prices.size === 0) this.goneUsed.push(prices);
           prices.add(level.priceTicks);
         }
-        const ins = market.instrument;
-        out.push({
-          type: 'book',
-          seq,
-          ts,
-          symbol: ins.symbol,
-          side: side.side,
-          price: ins.priceString(level.priceTicks),
-          quantity: ins.qtyString(level.totalLots),
-        });
+        const o = log.begin(K_BOOK, seq, ts);
+        const f = log.f;
+        f[o + B_INSTRUMENT] = market.instrument.id;
+        f[o + B_SELL] = side.side === 'BUY' ? 0 : 1;
+        f[o + B_PRICE] = level.priceTicks;
+        f[o + B_QTY] = level.totalLots;
       }
       const used = this.goneUsed;
       if (used.length > 0) {
@@ -960,6 +1001,6 @@ export class Engine implements EngineApi, MatchSink {
 
   /** Emits an event from the risk core with this command's stamp. */
   emit(event: EngineEvent): void {
-    this.out.push(event);
+    if (this.emitting) this.log.object(event);
   }
 }

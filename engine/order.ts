@@ -25,38 +25,68 @@ import {
   TIME_IN_FORCE,
   type TimeInForce,
 } from './enums.js';
-import type { OrderEvent, OrderState } from './events.js';
+import {
+  type EventLog,
+  K_ORDER,
+  O_ACCOUNT,
+  O_CANCELLED,
+  O_CLIENT_ID,
+  O_COMMISSION,
+  O_COST,
+  O_CREATED,
+  O_EXPIRED,
+  O_FILLED,
+  O_ID,
+  O_INSTRUMENT,
+  O_LEVERAGE,
+  O_PRICE,
+  O_QTY,
+  O_REMAINING,
+  O_STOP,
+  O_UPDATED,
+  O_WORD,
+  ORIGINS,
+  OW_CANCEL_MASK,
+  OW_CANCEL_SHIFT,
+  OW_ORIGIN_SHIFT,
+  OW_POST_ONLY,
+  OW_REDUCE_ONLY,
+  OW_REJECT_MASK,
+  OW_REJECT_SHIFT,
+  OW_SELL,
+  OW_STATUS_MASK,
+  OW_STATUS_SHIFT,
+  OW_TIF_SHIFT,
+  OW_TYPE_SHIFT,
+  scratch,
+} from './event-log.js';
+import type { OrderState } from './events.js';
 import type { Instrument } from './instrument.js';
-import { divRound, formatUnits, formatUnitsNumber } from './numeric.js';
-import { format, type Units } from './units.js';
+import type { Units } from './units.js';
 
 export type OrderOrigin = OrderState['origin'];
-const ORIGINS: readonly OrderOrigin[] = ['USER', 'STOP_LOSS', 'TAKE_PROFIT', 'LIQUIDATION'];
 
-// ---- the flags word ---------------------------------------------------------------------------------------
-// bit 0 side (1 = SELL) | 1-2 type | 3-4 tif | 5 post-only | 6 reduce-only | 7-9 status | 10-11 origin |
-// 12 registered | 13 dirty | 14-17 cancel reason + 1 | 18-23 rejection reason + 1 (0 = none). 24 bits: a Smi.
-const F_SELL = 1;
-const TYPE_SHIFT = 1;
-const TIF_SHIFT = 3;
-const F_POST_ONLY = 1 << 5;
-const F_REDUCE_ONLY = 1 << 6;
+// ---- the flags word -------------------------------------------------------------------------------------------
+// The order word of event-log.ts (side, type, time in force, post-only, reduce-only, status, origin, reasons),
+// which a record carries as it is, plus two bits of the engine's own: 12 registered, 13 dirty.
+const F_SELL = OW_SELL;
+const TYPE_SHIFT = OW_TYPE_SHIFT;
+const TIF_SHIFT = OW_TIF_SHIFT;
+const F_POST_ONLY = OW_POST_ONLY;
+const F_REDUCE_ONLY = OW_REDUCE_ONLY;
 /** A maker with either flag may have to be clipped before it fills (reduce-only, or a cash account's sell). */
 export const F_MAY_BE_UNBACKED = F_SELL | F_REDUCE_ONLY;
-const STATUS_SHIFT = 7;
-const STATUS_MASK = 7 << STATUS_SHIFT;
-const ORIGIN_SHIFT = 10;
+const STATUS_SHIFT = OW_STATUS_SHIFT;
+const STATUS_MASK = OW_STATUS_MASK;
+const ORIGIN_SHIFT = OW_ORIGIN_SHIFT;
 /** The order is in the engine's live-order registry (Engine.register). */
 export const F_REGISTERED = 1 << 12;
 /** The order is listed in the current command's changed orders (cleared when its event is emitted). */
 export const F_DIRTY = 1 << 13;
-const CANCEL_SHIFT = 14;
-const CANCEL_MASK = 15 << CANCEL_SHIFT;
-const REJECT_SHIFT = 18;
-const REJECT_MASK = 63 << REJECT_SHIFT;
-
-if (REJECT_REASONS.length > 62 || CANCEL_REASONS.length > 14)
-  throw new Error('order flags: a reason field is full');
+const CANCEL_SHIFT = OW_CANCEL_SHIFT;
+const CANCEL_MASK = OW_CANCEL_MASK;
+const REJECT_SHIFT = OW_REJECT_SHIFT;
+const REJECT_MASK = OW_REJECT_MASK;
 
 /** Status codes: indexes into ORDER_STATUSES. Live orders are the ones at or below ST_PARTIAL. */
 export const ST_PENDING = 0;
@@ -68,13 +98,9 @@ export const ST_REJECTED = 5;
 export const ST_EXPIRED = 6;
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
-/** Below this a quotient's float estimate times the divisor stays exact (see divHalfEven). */
-const SAFE_DIVIDEND = 2 ** 52;
 
 /** A blank Order's instrument until `init` gives it one (never read before that). */
 const NO_INSTRUMENT = null as unknown as Instrument;
-
-const LEVERAGE_STRINGS: readonly string[] = Array.from({ length: 101 }, (_, i) => String(i));
 
 /** The fields most orders never set. */
 class OrderExtra {
@@ -410,108 +436,47 @@ export class Order {
     this.rejectionReason = reason;
   }
 
+  /** The order's state as queries answer it (formatted by the same reader as its events). */
   toState(): OrderState {
-    const { type: _t, seq: _s, ts: _ts, ...state } = this.toEvent(0, 0);
+    const log = scratch(this.instrument.id, this.instrument);
+    this.record(log, 0, 0);
+    const { type: _t, seq: _s, ts: _ts, ...state } = log.order(0);
     return state;
   }
 
-  /** The order's current state as an `order` event (built as one literal: this runs once per change). */
-  toEvent(seq: number, ts: number): OrderEvent {
-    const ins = this.instrument;
-    const f = this.flags;
+  /** Appends the order's current state to `log` as an order record (once per changed order per command). */
+  record(log: EventLog, seq: number, ts: number): void {
+    const o = log.begin(K_ORDER, seq, ts);
+    const f = log.f;
     const x = this.x;
-    const filled = this.filledLots;
-    const reject = (f & REJECT_MASK) >> REJECT_SHIFT;
-    const cancel = (f & CANCEL_MASK) >> CANCEL_SHIFT;
-    return {
-      type: 'order',
-      seq,
-      ts,
-      orderId: this.id,
-      accountId: this.accountId,
-      clientOrderId: x === null ? null : x.clientOrderId,
-      symbol: ins.symbol,
-      side: (f & F_SELL) === 0 ? 'BUY' : 'SELL',
-      orderType: ORDER_TYPES[(f >> TYPE_SHIFT) & 3],
-      timeInForce: TIME_IN_FORCE[(f >> TIF_SHIFT) & 3],
-      price: this.priceTicks > 0 ? ins.priceString(this.priceTicks) : null,
-      stopPrice: x !== null && x.stopTicks > 0 ? ins.priceString(x.stopTicks) : null,
-      quantity: ins.qtyString(this.quantityLots),
-      filledQuantity: ins.qtyString(filled),
-      remainingQuantity: ins.qtyString(this.remainingLots),
-      cancelledQuantity: ins.qtyString(this.cancelledLots),
-      averagePrice: filled > 0 ? averagePrice(this) : null,
-      filledNotional: filled > 0 ? this.notionalString() : '0',
-      status: ORDER_STATUSES[(f & STATUS_MASK) >> STATUS_SHIFT],
-      postOnly: (f & F_POST_ONLY) !== 0,
-      reduceOnly: (f & F_REDUCE_ONLY) !== 0,
-      leverage: LEVERAGE_STRINGS[this.leverage] ?? String(this.leverage),
-      commissionRate:
-        x === null || x.commissionRate === null ? ins.takerFeeRateString : format(x.commissionRate),
-      rejectionReason: reject === 0 ? null : REJECT_REASONS[reject - 1],
-      cancelReason: cancel === 0 ? null : CANCEL_REASONS[cancel - 1],
-      createdAt: this.createdAt,
-      updatedAt: this.updatedAt,
-      expiredAt: x === null ? null : x.expiredAt,
-      origin: ORIGINS[(f >> ORIGIN_SHIFT) & 3],
-    };
-  }
-
-  /**
-   * Sum of price * quantity over the fills, in 1e-8 units. A tick times a lot is a whole number of units
-   * (instrument.ts checks it), so this is cost * tickLotUnits exactly, with no rounding.
-   */
-  private notionalString(): string {
-    const ins = this.instrument;
-    const c = this.cost;
-    if (typeof c === 'number') {
-      const units = c * ins.tickLotUnitsN;
-      if (units <= MAX_SAFE) return formatUnitsNumber(units);
+    f[o + O_ID] = this.id;
+    f[o + O_ACCOUNT] = this.accountId;
+    f[o + O_INSTRUMENT] = this.instrument.id;
+    f[o + O_WORD] = this.flags;
+    f[o + O_PRICE] = this.priceTicks;
+    f[o + O_QTY] = this.quantityLots;
+    f[o + O_FILLED] = this.filledLots;
+    f[o + O_REMAINING] = this.remainingLots;
+    f[o + O_CANCELLED] = this.cancelledLots;
+    log.amount(o + O_COST, this.cost);
+    f[o + O_LEVERAGE] = this.leverage;
+    f[o + O_CREATED] = this.createdAt;
+    f[o + O_UPDATED] = this.updatedAt;
+    if (x === null) {
+      f[o + O_STOP] = 0;
+      log.amount(o + O_COMMISSION, this.instrument.takerFeeRate);
+      f[o + O_CLIENT_ID] = -1;
+      f[o + O_EXPIRED] = -1;
+    } else {
+      f[o + O_STOP] = x.stopTicks;
+      log.amount(
+        o + O_COMMISSION,
+        x.commissionRate === null ? this.instrument.takerFeeRate : x.commissionRate,
+      );
+      f[o + O_CLIENT_ID] = log.str(x.clientOrderId);
+      f[o + O_EXPIRED] = x.expiredAt === null ? -1 : x.expiredAt;
     }
-    return formatUnits(this.filledCost * ins.tickLotUnits);
   }
-
-  /** Average fill price in 1e-8 units as a number, or -1 when it needs the bigint path. */
-  averagePriceNumber(): number {
-    const c = this.cost;
-    if (typeof c !== 'number') return -1;
-    const n = c * this.instrument.tickUnitsN;
-    return n < SAFE_DIVIDEND ? divHalfEven(n, this.filledLots) : -1;
-  }
-}
-
-/** Volume-weighted average fill price in 1e-8 units, rounded half-even (the one rule for averages). */
-export function averagePrice(o: Order): string {
-  const fast = o.averagePriceNumber();
-  if (fast >= 0) {
-    // Usually every fill was at one price: then the average is on the tick grid, and its string cached.
-    const ins = o.instrument;
-    const ticks = fast / ins.tickUnitsN;
-    return Number.isInteger(ticks) && ticks > 0 ? ins.priceString(ticks) : formatUnitsNumber(fast);
-  }
-  const ins = o.instrument;
-  // avg ticks = filledCost / filledLots; in units: filledCost * tickUnits / filledLots.
-  return formatUnits(divRound(o.filledCost * ins.tickUnits, BigInt(o.filledLots), 'half_even'));
-}
-
-/**
- * n / d rounded half-even, for 0 <= n < 2^52 and d > 0 whole numbers: the same result as divRound's
- * 'half_even'. The float quotient can be one off; the remainder check corrects it, exactly (every product
- * here stays below 2^53).
- */
-function divHalfEven(n: number, d: number): number {
-  let q = Math.floor(n / d);
-  let r = n - q * d;
-  if (r < 0) {
-    q--;
-    r += d;
-  } else if (r >= d) {
-    q++;
-    r -= d;
-  }
-  const twice = r * 2;
-  if (twice > d || (twice === d && q % 2 === 1)) q++;
-  return q;
 }
 
 function typeIndex(type: OrderType): number {

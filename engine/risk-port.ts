@@ -4,15 +4,16 @@
  */
 import type { Command } from './commands.js';
 import type { RejectReason } from './enums.js';
-import type { EngineEvent } from './events.js';
+import type { EventLog } from './event-log.js';
 import type { Order } from './order.js';
+import type { Units } from './units.js';
 
-/** Money results of one fill, filled in by the risk core (1e-8 units formatted as decimal strings). */
+/** Money results of one fill, filled in by the risk core (1e-8 units). */
 export interface FillMoney {
-  makerFee: string;
-  takerFee: string;
-  makerRealizedPnl: string;
-  takerRealizedPnl: string;
+  makerFee: Units;
+  takerFee: Units;
+  makerRealizedPnl: Units;
+  takerRealizedPnl: Units;
 }
 
 export interface RiskPort {
@@ -51,7 +52,7 @@ export interface RiskPort {
   /** Runs after a command's matching, before any state is emitted: margin calls and liquidations. */
   endCommand(): void;
   /** Emits the positions and accounts the command changed (after the orders, before the book). */
-  emitState(out: EngineEvent[]): void;
+  emitState(log: EventLog): void;
   /** Canonical state for the engine's hash and snapshots. */
   hashInto(update: (chunk: string) => void): void;
 }

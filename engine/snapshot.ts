@@ -533,7 +533,7 @@ export function restoreInto(engine: Engine, bytes: Uint8Array): void {
     ins.lastTradeTicks = r.u();
     ins.markUnits = r.units();
     const market: Market = { instrument: ins, book: new OrderBook(), stops: new StopBook() };
-    engine.markets.set(ins.symbol, market);
+    engine.addMarket(market);
     byInstrumentId.set(ins.id, ins);
     markets.push(market);
   }

@@ -8,10 +8,31 @@
  * - margin ratio = equity / margin used (undefined, reported as null, without positions). Below the
  *   margin-call threshold the account is margin-called; below the liquidation threshold it is liquidated.
  */
-import type { AccountStatus } from '../enums.js';
-import type { AccountEvent, AccountState } from '../events.js';
+import { ACCOUNT_STATUSES, type AccountStatus } from '../enums.js';
+import {
+  A_AVAILABLE,
+  A_BALANCE,
+  A_BITS,
+  A_CREATED,
+  A_CURRENCY,
+  A_EQUITY,
+  A_ID,
+  A_LIQUIDATION,
+  A_MARGIN_CALL,
+  A_MARGIN_USED,
+  A_MAX_LEVERAGE,
+  A_ORDER_MARGIN,
+  A_REALIZED,
+  A_UNREALIZED,
+  A_UPDATED,
+  A_USER,
+  type EventLog,
+  K_ACCOUNT,
+  scratch,
+} from '../event-log.js';
+import type { AccountState } from '../events.js';
 import type { Order } from '../order.js';
-import { add, format, min, sub, type Units } from '../units.js';
+import { add, min, sub, type Units } from '../units.js';
 import type { Position } from './position.js';
 
 export class Account {
@@ -43,19 +64,6 @@ export class Account {
    * one of its positions (size, basis, margin, mark). An order reservation alone changes none of them.
    */
   liquidationInputsSeq = 0;
-  // Formatted strings of the amounts, kept with the value they were formatted from: an account event is
-  // emitted on most commands, and most of its amounts did not change since the last one.
-  private kBalance: Units = 0;
-  private sBalance = '0';
-  private kMarginUsed: Units = 0;
-  private sMarginUsed = '0';
-  private kOrderMargin: Units = 0;
-  private sOrderMargin = '0';
-  private kRealized: Units = 0;
-  private sRealized = '0';
-  private readonly sMarginCall: string;
-  private readonly sLiquidation: string;
-
   constructor(
     id: number,
     userId: number,
@@ -79,79 +87,35 @@ export class Account {
     this.insuranceFund = insuranceFund;
     this.createdAt = ts;
     this.updatedAt = ts;
-    this.sMarginCall = format(marginCallThreshold);
-    this.sLiquidation = format(liquidationThreshold);
   }
 
-  /** format(balance), remembered until the balance changes. */
-  balanceString(): string {
-    const v = this.balance;
-    if (v !== this.kBalance) {
-      this.kBalance = v;
-      this.sBalance = format(v);
-    }
-    return this.sBalance;
-  }
-
-  private marginUsedString(): string {
-    const v = this.marginUsed;
-    if (v !== this.kMarginUsed) {
-      this.kMarginUsed = v;
-      this.sMarginUsed = format(v);
-    }
-    return this.sMarginUsed;
-  }
-
-  private orderMarginString(): string {
-    const v = this.orderMargin;
-    if (v !== this.kOrderMargin) {
-      this.kOrderMargin = v;
-      this.sOrderMargin = format(v);
-    }
-    return this.sOrderMargin;
-  }
-
-  private realizedString(): string {
-    const v = this.realizedPnl;
-    if (v !== this.kRealized) {
-      this.kRealized = v;
-      this.sRealized = format(v);
-    }
-    return this.sRealized;
-  }
-
-  /**
-   * The account's state as an `account` event, built as one literal (spreading toState() into an event
-   * copies property by property). Same fields, same order, same values as toState().
-   */
-  toEvent(seq: number, ts: number): AccountEvent {
+  /** Appends the account's current state to `log` as an account record. */
+  record(log: EventLog, seq: number, ts: number): void {
     const upnl = this.positions.size === 0 ? 0 : this.unrealizedPnl();
-    const equity = add(this.balance, upnl);
+    const equity = upnl === 0 ? this.balance : add(this.balance, upnl);
     // = available(), with the unrealized PnL computed once
     const base = this.positions.size === 0 ? this.balance : min(this.balance, equity);
-    return {
-      type: 'account',
-      seq,
-      ts,
-      accountId: this.id,
-      userId: this.userId,
-      currency: this.currency,
-      balance: this.balanceString(),
-      equity: upnl === 0 ? this.balanceString() : format(equity),
-      marginUsed: this.marginUsedString(),
-      orderMargin: this.orderMarginString(),
-      marginAvailable: format(sub(sub(base, this.marginUsed), this.orderMargin)),
-      realizedPnl: this.realizedString(),
-      unrealizedPnl: upnl === 0 ? '0' : format(upnl),
-      maxLeverage: String(this.maxLeverage),
-      marginCallThreshold: this.sMarginCall,
-      liquidationThreshold: this.sLiquidation,
-      marginEnabled: this.marginEnabled,
-      autoLiquidation: this.autoLiquidation,
-      status: this.status,
-      createdAt: this.createdAt,
-      updatedAt: this.updatedAt,
-    };
+    const o = log.begin(K_ACCOUNT, seq, ts);
+    const f = log.f;
+    f[o + A_ID] = this.id;
+    f[o + A_USER] = this.userId;
+    f[o + A_CURRENCY] = log.str(this.currency);
+    log.amount(o + A_BALANCE, this.balance);
+    log.amount(o + A_EQUITY, equity);
+    log.amount(o + A_MARGIN_USED, this.marginUsed);
+    log.amount(o + A_ORDER_MARGIN, this.orderMargin);
+    log.amount(o + A_AVAILABLE, sub(sub(base, this.marginUsed), this.orderMargin));
+    log.amount(o + A_REALIZED, this.realizedPnl);
+    log.amount(o + A_UNREALIZED, upnl);
+    f[o + A_MAX_LEVERAGE] = this.maxLeverage;
+    log.amount(o + A_MARGIN_CALL, this.marginCallThreshold);
+    log.amount(o + A_LIQUIDATION, this.liquidationThreshold);
+    f[o + A_BITS] =
+      (this.marginEnabled ? 1 : 0) |
+      (this.autoLiquidation ? 2 : 0) |
+      (ACCOUNT_STATUSES.indexOf(this.status) << 2);
+    f[o + A_CREATED] = this.createdAt;
+    f[o + A_UPDATED] = this.updatedAt;
   }
 
   unrealizedPnl(): Units {
@@ -169,27 +133,11 @@ export class Account {
     return sub(sub(base, this.marginUsed), this.orderMargin);
   }
 
+  /** The account's state as queries answer it (formatted by the same reader as its events). */
   toState(): AccountState {
-    const upnl = this.unrealizedPnl();
-    return {
-      accountId: this.id,
-      userId: this.userId,
-      currency: this.currency,
-      balance: format(this.balance),
-      equity: format(add(this.balance, upnl)),
-      marginUsed: format(this.marginUsed),
-      orderMargin: format(this.orderMargin),
-      marginAvailable: format(this.available()),
-      realizedPnl: format(this.realizedPnl),
-      unrealizedPnl: format(upnl),
-      maxLeverage: String(this.maxLeverage),
-      marginCallThreshold: format(this.marginCallThreshold),
-      liquidationThreshold: format(this.liquidationThreshold),
-      marginEnabled: this.marginEnabled,
-      autoLiquidation: this.autoLiquidation,
-      status: this.status,
-      createdAt: this.createdAt,
-      updatedAt: this.updatedAt,
-    };
+    const log = scratch();
+    this.record(log, 0, 0);
+    const { type: _t, seq: _s, ts: _ts, ...state } = log.account(0);
+    return state;
   }
 }

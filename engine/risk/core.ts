@@ -5,12 +5,26 @@
  */
 import type { Command } from '../commands.js';
 import type { Engine } from '../engine.js';
-import type { LedgerEntryType, RejectReason } from '../enums.js';
-import type { AccountState, EngineEvent, PositionState } from '../events.js';
+import { LEDGER_ENTRY_TYPES, type LedgerEntryType, type RejectReason } from '../enums.js';
+import {
+  type EventLog,
+  K_LEDGER,
+  L_ACCOUNT,
+  L_AFTER,
+  L_AMOUNT,
+  L_BEFORE,
+  L_CURRENCY,
+  L_ID,
+  L_ORDER,
+  L_POSITION,
+  L_TRADE,
+  L_TYPE,
+} from '../event-log.js';
+import type { AccountState, PositionState } from '../events.js';
 import type { Instrument } from '../instrument.js';
 import { F_MAY_BE_UNBACKED, type Order } from '../order.js';
 import type { FillMoney, RiskPort } from '../risk-port.js';
-import { add, format, type Units } from '../units.js';
+import { add, type Units } from '../units.js';
 import type { Account } from './account.js';
 import { deposit, openAccount, setLeverageLimit, setStatus, withdraw } from './accounts.js';
 import { endCommand, liquidationPrice } from './liquidation.js';
@@ -150,27 +164,23 @@ export class RiskCore implements RiskPort {
   ): void {
     const entryId = this.nextLedgerId++;
     account.liquidationInputsSeq = this.engine.currentSeq;
-    const building = this.engine.building;
-    // The account remembers its balance's string: the chain's "before" is the last entry's "after".
-    const before = building ? account.balanceString() : '';
+    const before = account.balance;
     account.balance = add(account.balance, amount);
     this.touchAccount(account);
-    if (!building) return; // replay: the entry is persisted already, only the balance and its id count
-    this.engine.emit({
-      type: 'ledger',
-      seq: this.engine.currentSeq,
-      ts: this.engine.now,
-      entryId,
-      accountId: account.id,
-      entryType: type,
-      amount: format(amount),
-      balanceBefore: before,
-      balanceAfter: account.balanceString(),
-      currency: account.currency,
-      orderId,
-      tradeId,
-      positionId,
-    });
+    if (!this.engine.building) return; // replay: the entry is persisted already, only the balance and id count
+    const log = this.engine.events;
+    const o = log.begin(K_LEDGER, this.engine.currentSeq, this.engine.now);
+    const f = log.f;
+    f[o + L_ID] = entryId;
+    f[o + L_ACCOUNT] = account.id;
+    f[o + L_TYPE] = LEDGER_ENTRY_TYPES.indexOf(type);
+    log.amount(o + L_AMOUNT, amount);
+    log.amount(o + L_BEFORE, before);
+    log.amount(o + L_AFTER, account.balance);
+    f[o + L_CURRENCY] = log.str(account.currency);
+    f[o + L_ORDER] = orderId === null ? -1 : orderId;
+    f[o + L_TRADE] = tradeId === null ? -1 : tradeId;
+    f[o + L_POSITION] = positionId === null ? -1 : positionId;
   }
 
   touchAccount(a: Account): void {
@@ -194,7 +204,7 @@ export class RiskCore implements RiskPort {
     }
   }
 
-  emitState(out: EngineEvent[]): void {
+  emitState(log: EventLog): void {
     const seq = this.engine.currentSeq;
     const ts = this.engine.now;
     const accounts = this.dirtyAccounts;
@@ -215,10 +225,10 @@ export class RiskCore implements RiskPort {
     }
     for (let i = 0; i < positions.length; i++) {
       const p = positions[i];
-      out.push(p.toEvent(seq, ts, p.instrument.markUnits, liquidationPrice(this, p)));
+      p.record(log, seq, ts, p.instrument.markUnits, liquidationPrice(this, p));
     }
     positions.length = 0;
-    for (let i = 0; i < accounts.length; i++) out.push(accounts[i].toEvent(seq, ts));
+    for (let i = 0; i < accounts.length; i++) accounts[i].record(log, seq, ts);
     accounts.length = 0;
   }
 

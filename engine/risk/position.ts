@@ -6,10 +6,36 @@
  * the closing notional against the share of the basis released (money.ts rounding). A position that goes
  * back to zero is CLOSED (or LIQUIDATED) for good: the next fill opens a new position with a new id.
  */
-import type { PositionStatus } from '../enums.js';
-import type { PositionEvent, PositionState } from '../events.js';
+import { POSITION_STATUSES, type PositionStatus } from '../enums.js';
+import {
+  type EventLog,
+  K_POSITION,
+  P_ACCOUNT,
+  P_CLOSED,
+  P_ENTRY,
+  P_FEES,
+  P_FUNDING,
+  P_ID,
+  P_INSTRUMENT,
+  P_LEVERAGE,
+  P_LIQUIDATION,
+  P_LOTS,
+  P_MARGIN,
+  P_MARK,
+  P_OPENED,
+  P_REALIZED,
+  P_STATUS,
+  P_STOP_LOSS,
+  P_TAKE_PROFIT,
+  P_TRADES,
+  P_UNREALIZED,
+  P_UPDATED,
+  P_VOLUME,
+  scratch,
+} from '../event-log.js';
+import type { PositionState } from '../events.js';
 import type { Instrument } from '../instrument.js';
-import { add, format, mulDiv, neg, ONE, sub, type Units } from '../units.js';
+import { add, mulDiv, neg, ONE, sub, type Units } from '../units.js';
 import { initialMargin, shareDown, shareEven } from './money.js';
 
 export class Position {
@@ -96,42 +122,38 @@ export class Position {
     return mulDiv(this.basis, ONE, this.instrument.qtyUnits(abs), 'half_even');
   }
 
-  /** The position's current state as a `position` event (built as one literal: this runs once per change). */
-  toEvent(seq: number, ts: number, markUnits: Units, liquidationUnits: Units | null): PositionEvent {
-    const ins = this.instrument;
-    const abs = this.lots > 0 ? this.lots : -this.lots;
-    const upnl = this.unrealizedAt(markUnits);
-    return {
-      type: 'position',
-      seq,
-      ts,
-      positionId: this.id,
-      accountId: this.accountId,
-      symbol: ins.symbol,
-      side: this.lots > 0 ? 'LONG' : this.lots < 0 ? 'SHORT' : 'FLAT',
-      quantity: ins.qtyString(abs),
-      entryPrice: this.lots === 0 ? null : format(this.entryUnits()),
-      markPrice: markUnits === 0 ? null : format(markUnits),
-      realizedPnl: this.realizedPnl === 0 ? '0' : format(this.realizedPnl),
-      unrealizedPnl: upnl === 0 ? '0' : format(upnl),
-      leverage: String(this.leverage),
-      margin: format(this.margin),
-      liquidationPrice: liquidationUnits === null ? null : format(liquidationUnits),
-      stopLoss: this.stopLossTicks === 0 ? null : ins.priceString(this.stopLossTicks),
-      takeProfit: this.takeProfitTicks === 0 ? null : ins.priceString(this.takeProfitTicks),
-      tradeCount: this.tradeCount,
-      volume: format(this.volume),
-      fees: format(this.fees),
-      funding: this.funding === 0 ? '0' : format(this.funding),
-      status: this.status,
-      openedAt: this.openedAt,
-      closedAt: this.closedAt,
-      updatedAt: this.updatedAt,
-    };
+  /** Appends the position's current state to `log` as a position record. */
+  record(log: EventLog, seq: number, ts: number, markUnits: Units, liquidationUnits: Units | null): void {
+    const o = log.begin(K_POSITION, seq, ts);
+    const f = log.f;
+    f[o + P_ID] = this.id;
+    f[o + P_ACCOUNT] = this.accountId;
+    f[o + P_INSTRUMENT] = this.instrument.id;
+    f[o + P_LOTS] = this.lots;
+    log.amount(o + P_ENTRY, this.lots === 0 ? 0 : this.entryUnits());
+    log.amount(o + P_MARK, markUnits);
+    log.amount(o + P_REALIZED, this.realizedPnl);
+    log.amount(o + P_UNREALIZED, this.unrealizedAt(markUnits));
+    f[o + P_LEVERAGE] = this.leverage;
+    log.amount(o + P_MARGIN, this.margin);
+    log.amountOrNull(o + P_LIQUIDATION, liquidationUnits);
+    f[o + P_STOP_LOSS] = this.stopLossTicks;
+    f[o + P_TAKE_PROFIT] = this.takeProfitTicks;
+    f[o + P_TRADES] = this.tradeCount;
+    log.amount(o + P_VOLUME, this.volume);
+    log.amount(o + P_FEES, this.fees);
+    log.amount(o + P_FUNDING, this.funding);
+    f[o + P_STATUS] = POSITION_STATUSES.indexOf(this.status);
+    f[o + P_OPENED] = this.openedAt;
+    f[o + P_CLOSED] = this.closedAt === null ? -1 : this.closedAt;
+    f[o + P_UPDATED] = this.updatedAt;
   }
 
+  /** The position's state as queries answer it (formatted by the same reader as its events). */
   toState(markUnits: Units, liquidationUnits: Units | null): PositionState {
-    const { type: _t, seq: _s, ts: _ts, ...state } = this.toEvent(0, 0, markUnits, liquidationUnits);
+    const log = scratch(this.instrument.id, this.instrument);
+    this.record(log, 0, 0, markUnits, liquidationUnits);
+    const { type: _t, seq: _s, ts: _ts, ...state } = log.position(0);
     return state;
   }
 }

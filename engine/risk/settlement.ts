@@ -1,7 +1,7 @@
 import type { Instrument } from '../instrument.js';
 import type { Order } from '../order.js';
 import type { FillMoney } from '../risk-port.js';
-import { add, format, neg, sub, type Units } from '../units.js';
+import { add, neg, sub, type Units } from '../units.js';
 import type { Account } from './account.js';
 import type { RiskCore } from './core.js';
 import { fee } from './money.js';
@@ -24,12 +24,10 @@ export function settle(
   const takerFee = fee(notional, taker.commissionRate);
   const makerPnl = fill(core, maker, lots, priceTicks, notional, makerFee, tradeId);
   const takerPnl = fill(core, taker, lots, priceTicks, notional, takerFee, tradeId);
-  if (core.engine.building) {
-    money.makerFee = format(makerFee);
-    money.takerFee = format(takerFee);
-    money.makerRealizedPnl = format(makerPnl);
-    money.takerRealizedPnl = format(takerPnl);
-  }
+  money.makerFee = makerFee;
+  money.takerFee = takerFee;
+  money.makerRealizedPnl = makerPnl;
+  money.takerRealizedPnl = takerPnl;
   reserve(core, maker);
   reserve(core, taker);
 }
