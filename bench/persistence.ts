@@ -223,7 +223,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     }
   });
   const marks = new Marks();
-  const load = new Load(o.accounts, o.makers, (cmd, events) => batcher.push(cmd, events));
+  const load = new Load(o.accounts, o.makers, batcher);
   const series = {
     t: [] as number[],
     lagMs: [] as number[],

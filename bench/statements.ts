@@ -16,12 +16,13 @@
 import { randomBytes } from 'node:crypto';
 import { type DatabasePool, type QuerySqlToken, sql } from 'slonik';
 import type { Command } from '../engine/commands.js';
-import type { EngineEvent } from '../engine/events.js';
+import { EventLog } from '../engine/event-log.js';
 import { createDatabasePool } from '../persistence/db.js';
 import { migrate } from '../persistence/migrate.js';
 import { batchRows } from '../persistence/rows.js';
 import { batchStatement } from '../persistence/writer.js';
-import { durableEvents } from '../src/pipeline/durable.js';
+import { decodeBatch, encodeBatch } from '../src/pipeline/codec.js';
+import { Sealed } from '../src/pipeline/sealed.js';
 import type { Batch } from '../src/pipeline/types.js';
 import { Flags } from './lib/args.js';
 import { dropDatabase, Load, sibling } from './lib/fill-rounds.js';
@@ -33,38 +34,32 @@ interface Statement {
   fills: number;
 }
 
-/** The load, batched as the durable batcher would (journal plus durable events), cut by fills. */
+/** The load, batched as the durable batcher would (its jobs, as a worker decodes them), cut by fills. */
 function buildStatements(rounds: number, fillsPerStatement: number): Statement[] {
   const batches: { batch: Batch; fills: number }[] = [];
   let commands: Command[] = [];
-  let events: EngineEvent[] = [];
-  let fills = 0;
+  let log = new EventLog();
+  let fillsBefore = 0;
   const cut = () => {
     if (commands.length === 0) return;
-    const batch = {
-      fromSeq: commands[0]!.seq,
-      toSeq: commands.at(-1)!.seq,
-      commands,
-      events: durableEvents(events),
-    };
-    batches.push({ batch, fills });
+    const sealed = new Sealed(commands[0]!.seq, commands.at(-1)!.seq, commands, log);
+    batches.push({ batch: decodeBatch(encodeBatch(sealed)), fills: load.fills - fillsBefore });
     commands = [];
-    events = [];
-    fills = 0;
+    log = new EventLog();
+    fillsBefore = load.fills;
   };
-  const load = new Load(2_000, 8, (cmd, out) => {
-    commands.push(cmd);
-    for (const e of out) {
-      events.push(e);
-      if (e.type === 'trade') fills++;
-    }
+  const load = new Load(2_000, 8, {
+    get log() {
+      return log;
+    },
+    push: (cmd) => commands.push(cmd),
   });
   const ts = Date.now() * 1000;
   load.setup(ts);
   cut(); // the set-up (instrument, users, accounts, deposits) is a statement of its own, not timed
   for (let r = 0; r < rounds; r++) {
     load.step(ts + r);
-    if (fills >= fillsPerStatement) cut();
+    if (load.fills - fillsBefore >= fillsPerStatement) cut();
   }
   cut();
   const ids = new Map(load.engine.instruments().map((i) => [i.symbol, i.instrumentId]));

@@ -4,6 +4,7 @@
  */
 import type { Command } from './commands.js';
 import type { Side } from './enums.js';
+import type { EventLog } from './event-log.js';
 import type {
   AccountState,
   EngineEvent,
@@ -39,6 +40,11 @@ export interface EngineApi {
    * gap means the caller has lost a command.
    */
   apply(cmd: Command, out: EngineEvent[]): void;
+  /**
+   * Applies one command, appending its events to `log` as records (event-log.ts): what the server does,
+   * formatting events only where they leave the process. `apply` is this plus reading the records back.
+   */
+  applyInto(cmd: Command, log: EventLog): void;
   /**
    * Applies one command for its state alone, as recovery does with a journal whose events are already
    * persisted: every state change and every id assignment happens exactly as in `apply` (same state hash,

@@ -192,6 +192,50 @@ export const LENGTH: readonly number[] = [
   OBJECT_LEN,
 ];
 
+/** Per kind, the words holding amounts (which may point into `bigs`). */
+const AMOUNT_WORDS: readonly (readonly number[])[] = [
+  [],
+  [O_COST, O_COMMISSION],
+  [T_MAKER_FEE, T_TAKER_FEE, T_MAKER_PNL, T_TAKER_PNL],
+  [],
+  [
+    A_BALANCE,
+    A_EQUITY,
+    A_MARGIN_USED,
+    A_ORDER_MARGIN,
+    A_AVAILABLE,
+    A_REALIZED,
+    A_UNREALIZED,
+    A_MARGIN_CALL,
+    A_LIQUIDATION,
+  ],
+  [P_ENTRY, P_MARK, P_REALIZED, P_UNREALIZED, P_MARGIN, P_LIQUIDATION, P_VOLUME, P_FEES, P_FUNDING],
+  [L_AMOUNT, L_BEFORE, L_AFTER],
+  [],
+];
+/** Per kind, the words pointing into `refs` (-1 for none). */
+const REF_WORDS: readonly (readonly number[])[] = [
+  [],
+  [O_CLIENT_ID],
+  [],
+  [],
+  [A_CURRENCY],
+  [],
+  [L_CURRENCY],
+  [OBJ_REF],
+];
+/** Per kind, the word naming its instrument, or 0 for none. */
+export const INSTRUMENT_WORD: readonly number[] = [
+  0,
+  O_INSTRUMENT,
+  T_INSTRUMENT,
+  B_INSTRUMENT,
+  0,
+  P_INSTRUMENT,
+  0,
+  0,
+];
+
 // ---- the order word ------------------------------------------------------------------------------------------
 // bit 0 side (1 = SELL) | 1-2 type | 3-4 tif | 5 post-only | 6 reduce-only | 7-9 status | 10-11 origin |
 // 12-13 the engine's own (engine/order.ts) | 14-17 cancel reason + 1 | 18-23 rejection reason + 1 (0 = none).
@@ -255,6 +299,23 @@ export class EventLog {
     this.f = new Float64Array(words);
   }
 
+  /** A log over records written elsewhere (a batch job's): its words, refs, big amounts and instruments. */
+  static of(
+    words: Float64Array,
+    refs: unknown[],
+    bigs: bigint[],
+    instruments: ReadonlyArray<RecordInstrument | undefined>,
+  ): EventLog {
+    const log = new EventLog(0);
+    log.f = words;
+    log.n = words.length;
+    for (let o = 0; o < log.n; o = log.next(o)) log.count++;
+    log.refs = refs;
+    log.bigs = bigs;
+    log.instruments = instruments;
+    return log;
+  }
+
   /** Empties the log, keeping its memory for the next use. */
   clear(): void {
     this.n = 0;
@@ -309,8 +370,32 @@ export class EventLog {
     this.f[o + OBJ_REF] = this.refs.length - 1;
   }
 
+  /** Appends a copy of the record at `o` of `from`, with its own refs and big amounts. */
+  append(from: EventLog, o: number): void {
+    const kind = from.f[o];
+    const len = LENGTH[kind];
+    if (len === undefined || len === 0) throw new Error(`event log: no record at word ${o} (kind ${kind})`);
+    const p = this.n;
+    if (p + len > this.f.length) this.grow(p + len);
+    const f = this.f;
+    f.set(from.f.subarray(o, o + len), p);
+    this.n = p + len;
+    this.count++;
+    for (const w of AMOUNT_WORDS[kind]) {
+      const v = f[p + w];
+      if (v % 1 !== 0 && !Number.isNaN(v)) this.amount(p + w, from.bigs[v - 0.5]);
+    }
+    for (const w of REF_WORDS[kind]) {
+      const r = f[p + w];
+      if (r >= 0) {
+        this.refs.push(from.refs[r]);
+        f[p + w] = this.refs.length - 1;
+      }
+    }
+  }
+
   private grow(atLeast: number): void {
-    let size = this.f.length * 2;
+    let size = Math.max(this.f.length * 2, 64);
     while (size < atLeast) size *= 2;
     const f = new Float64Array(size);
     f.set(this.f.subarray(0, this.n));

@@ -242,7 +242,7 @@ async function main(): Promise<void> {
           // so a restart can load it without hashing it again (seconds on a deep book).
           checkpoint: () => {
             const e = server.sequencer
-              .submit({ type: 'checkpoint' })
+              .submitAndRead({ type: 'checkpoint' })
               .events.find((x) => x.type === 'state_hash');
             return e?.type === 'state_hash' ? e.hash : null;
           },

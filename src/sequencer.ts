@@ -8,7 +8,7 @@
 import type { EngineApi } from '../engine/api.js';
 import type { Command, CommandBody } from '../engine/commands.js';
 import type { EngineEvent } from '../engine/events.js';
-import type { Batch, OutputBatcher } from './pipeline/types.js';
+import type { OutputBatcher, SealedBatch } from './pipeline/types.js';
 
 /** Microseconds since the Unix epoch; never goes backwards within a process, so ts is monotonic with seq. */
 export interface Clock {
@@ -28,7 +28,10 @@ export class SystemClock implements Clock {
 export interface Sequenced {
   seq: number;
   ts: number;
-  /** The command's events. Read-only: the batcher owns the array. */
+}
+
+/** A command sequenced with its events read back at once (cold callers: operators, checkpoints). */
+export interface SequencedWithEvents extends Sequenced {
   events: EngineEvent[];
 }
 
@@ -87,10 +90,23 @@ export class Sequencer {
     const cmd = body as Command;
     cmd.seq = this.engine.lastSeq + 1;
     cmd.ts = this.clock.nowMicros();
-    const out: EngineEvent[] = [];
-    this.engine.apply(cmd, out);
-    this.batcher.push(cmd, out);
-    return { seq: cmd.seq, ts: cmd.ts, events: out };
+    this.engine.applyInto(cmd, this.batcher.log);
+    this.batcher.push(cmd);
+    return cmd;
+  }
+
+  /** `submit`, returning the command's events too (decoded now: the batch's log is reused later). */
+  submitAndRead(body: CommandBody): SequencedWithEvents {
+    if (this.closedReason !== null) throw new SequencerClosedError(this.closedReason);
+    const log = this.batcher.log;
+    const from = log.n;
+    const cmd = body as Command;
+    cmd.seq = this.engine.lastSeq + 1;
+    cmd.ts = this.clock.nowMicros();
+    this.engine.applyInto(cmd, log);
+    const events = log.toEvents([], from);
+    this.batcher.push(cmd);
+    return { seq: cmd.seq, ts: cmd.ts, events };
   }
 
   /** Resolves once every command up to `seq` has been released (already released: at once). */
@@ -99,7 +115,7 @@ export class Sequencer {
     return new Promise((resolve) => this.waiters.push({ seq, resolve }));
   }
 
-  private released(batch: Batch): void {
+  private released(batch: SealedBatch): void {
     if (this.waiters.length === 0) return;
     let keep = 0;
     for (const w of this.waiters) {

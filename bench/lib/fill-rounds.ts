@@ -6,7 +6,7 @@
  */
 import pg from 'pg';
 import type { Command, CommandBody } from '../../engine/commands.js';
-import type { EngineEvent } from '../../engine/events.js';
+import { type EventLog, K_TRADE } from '../../engine/event-log.js';
 import { Engine } from '../../engine/index.js';
 import { benchPerpetual } from './perpetual.js';
 
@@ -31,6 +31,13 @@ export async function dropDatabase(databaseUrl: string, name: string): Promise<v
   }
 }
 
+/** Where the load's commands go, as the sequencer hands them to an output batcher (src/pipeline/types.ts). */
+export interface LoadTarget {
+  /** The log the next command's events are appended to. */
+  readonly log: EventLog;
+  push(cmd: Command): void;
+}
+
 /** Drives the engine: set-up commands, then rounds of resting makers swept by one taker. */
 export class Load {
   readonly engine = new Engine();
@@ -42,17 +49,17 @@ export class Load {
   constructor(
     private readonly accounts: number,
     private readonly makers: number,
-    private readonly emit: (cmd: Command, events: EngineEvent[]) => void,
+    private readonly target: LoadTarget,
   ) {}
 
-  private apply(body: CommandBody, ts: number): EngineEvent[] {
+  private apply(body: CommandBody, ts: number): void {
     this.seq++;
     const cmd = { ...body, seq: this.seq, ts } as Command;
-    const out: EngineEvent[] = [];
-    this.engine.apply(cmd, out);
-    for (const e of out) if (e.type === 'trade') this.fills++;
-    this.emit(cmd, out);
-    return out;
+    const log = this.target.log;
+    const from = log.n;
+    this.engine.applyInto(cmd, log);
+    for (let o = from; o < log.n; o = log.next(o)) if (log.kind(o) === K_TRADE) this.fills++;
+    this.target.push(cmd);
   }
 
   setup(ts: number): void {

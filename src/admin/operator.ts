@@ -155,7 +155,7 @@ export class Operator {
     const rest = type === 'open_account' ? { ...OPEN_ACCOUNT_DEFAULTS, ...given } : given;
     this.checkOpen();
     if (!this.sequencer.accepting) throw new OperatorError('UNAVAILABLE', 'not accepting commands', 503);
-    const r = this.sequencer.submit(rest as unknown as CommandBody);
+    const r = this.sequencer.submitAndRead(rest as unknown as CommandBody);
     this.metrics?.commands.inc(type);
     await this.sequencer.whenReleased(r.seq);
     const rejected = r.events.find((e) => e.type === 'rejected');

@@ -12,18 +12,21 @@
  *   clients already hold. Benchmarks only.
  * - A failed enqueue is retried a few times with backoff; then the batcher is dead: listeners of `onFatal`
  *   hear it, nothing more is released, and `push` throws, so the server stops taking commands.
- * - The job data is the batch encoded by ./codec.ts (MessagePack in base64, with a format version).
+ * - The job data is the batch encoded by ./codec.ts (its durable records and the commands, with a format
+ *   version), encoded once, when the batch is sealed.
+ * - The open batch's events are records in `log` (the sequencer applies each command into it); a sealed
+ *   batch's log returns to a pool once the batch is released (sealed.ts).
  * - The producer connection has the offline queue disabled: with Redis gone, `add` fails at once instead of
  *   buffering in memory what the caller believes is durable.
  */
 import { type JobsOptions, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Command } from '../../engine/commands.js';
-import type { EngineEvent } from '../../engine/events.js';
+import type { EventLog } from '../../engine/event-log.js';
 import { type BatchJobData, encodeBatch } from './codec.js';
-import { durableEvents } from './durable.js';
 import { ensureNoEviction } from './redis-check.js';
-import type { Batch, CommitMode, OutputBatcher } from './types.js';
+import { LogPool, Sealed } from './sealed.js';
+import type { CommitMode, OutputBatcher, SealedBatch } from './types.js';
 
 export interface BullBatcherOptions {
   mode: CommitMode;
@@ -56,12 +59,12 @@ export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   removeOnFail: false,
 };
 
-export function jobIdOf(batch: Pick<Batch, 'fromSeq' | 'toSeq'>): string {
+export function jobIdOf(batch: Pick<SealedBatch, 'fromSeq' | 'toSeq'>): string {
   return `b-${batch.fromSeq}-${batch.toSeq}`;
 }
 
 interface InFlight {
-  batch: Batch;
+  batch: Sealed;
   added: boolean;
 }
 
@@ -74,15 +77,16 @@ export class BullOutputBatcher implements OutputBatcher {
   private readonly attempts: number;
   private readonly backoffMs: number;
   private readonly jobOptions: JobsOptions;
-  private readonly log: NonNullable<BullBatcherOptions['log']>;
+  private readonly logger: NonNullable<BullBatcherOptions['log']>;
 
   private commands: Command[] = [];
-  private events: EngineEvent[] = [];
+  private readonly logs = new LogPool();
+  private open: EventLog = this.logs.take();
   private timer: NodeJS.Timeout | undefined;
   /** Sealed batches not yet released, in seq order (durable mode). */
   private readonly inFlight: InFlight[] = [];
   private readonly enqueues = new Set<Promise<void>>();
-  private readonly releaseListeners: ((batch: Batch) => void)[] = [];
+  private readonly releaseListeners: ((batch: SealedBatch) => void)[] = [];
   private readonly fatalListeners: ((error: Error) => void)[] = [];
   private fatalError: Error | undefined;
   private released = 0;
@@ -97,7 +101,7 @@ export class BullOutputBatcher implements OutputBatcher {
     this.attempts = options.enqueueAttempts ?? 5;
     this.backoffMs = options.enqueueBackoffMs ?? 50;
     this.jobOptions = { ...DEFAULT_JOB_OPTIONS, ...options.jobOptions };
-    this.log = options.log ?? (() => {});
+    this.logger = options.log ?? (() => {});
   }
 
   get releasedSeq(): number {
@@ -114,15 +118,19 @@ export class BullOutputBatcher implements OutputBatcher {
     return this.mode === 'durable' ? this.inFlight.length : this.enqueues.size;
   }
 
-  push(command: Command, events: EngineEvent[]): void {
+  get log(): EventLog {
+    if (this.fatalError) throw new Error(`output batcher stopped: ${this.fatalError.message}`);
+    return this.open;
+  }
+
+  push(command: Command): void {
     if (this.fatalError) throw new Error(`output batcher stopped: ${this.fatalError.message}`);
     this.commands.push(command);
-    for (let i = 0; i < events.length; i++) this.events.push(events[i]!);
-    if (this.events.length >= this.maxEvents || this.commands.length >= this.maxCommands) this.seal();
+    if (this.open.count >= this.maxEvents || this.commands.length >= this.maxCommands) this.seal();
     else if (this.timer === undefined) this.timer = setTimeout(() => this.seal(), this.maxDelayMs);
   }
 
-  onRelease(listener: (batch: Batch) => void): void {
+  onRelease(listener: (batch: SealedBatch) => void): void {
     this.releaseListeners.push(listener);
   }
 
@@ -145,24 +153,25 @@ export class BullOutputBatcher implements OutputBatcher {
       this.timer = undefined;
     }
     if (this.commands.length === 0 || this.fatalError) return;
-    const batch: Batch = {
-      fromSeq: this.commands[0]!.seq,
-      toSeq: this.commands[this.commands.length - 1]!.seq,
-      commands: this.commands,
-      events: this.events,
-    };
+    const batch = new Sealed(
+      this.commands[0]!.seq,
+      this.commands[this.commands.length - 1]!.seq,
+      this.commands,
+      this.open,
+    );
     this.commands = [];
-    this.events = [];
+    this.open = this.logs.take();
     if (this.mode === 'fast') {
       if (!this.warnedFast) {
         this.warnedFast = true;
-        this.log(
+        this.logger(
           'warn',
           'output batcher in FAST mode: batches are released before they are durable (unsafe)',
         );
       }
       this.release(batch);
-      this.track(this.enqueue(batch));
+      this.track(this.enqueue(batch)); // encodes the batch before its first await
+      this.logs.give(batch.retire());
       return;
     }
     const entry: InFlight = { batch, added: false };
@@ -185,19 +194,21 @@ export class BullOutputBatcher implements OutputBatcher {
   /** Releases the leading batches whose jobs are in Redis, never one before an earlier one. */
   private drain(): void {
     while (this.inFlight.length > 0 && this.inFlight[0]!.added && !this.fatalError) {
-      this.release(this.inFlight.shift()!.batch);
+      const batch = this.inFlight.shift()!.batch;
+      this.release(batch);
+      this.logs.give(batch.retire());
     }
   }
 
-  private release(batch: Batch): void {
+  private release(batch: Sealed): void {
     this.released = batch.toSeq;
     for (const l of this.releaseListeners) l(batch);
   }
 
-  private async enqueue(batch: Batch): Promise<void> {
+  private async enqueue(batch: Sealed): Promise<void> {
     const jobId = jobIdOf(batch);
-    // Once, however many attempts; the job is the database's record of the batch (durable.ts).
-    const data = encodeBatch({ ...batch, events: durableEvents(batch.events) });
+    // Once, however many attempts, and before anything is awaited: the log is reused after release.
+    const data = encodeBatch(batch);
     for (let attempt = 1; ; attempt++) {
       try {
         await this.queue.add('batch', data, { ...this.jobOptions, jobId });
@@ -205,7 +216,7 @@ export class BullOutputBatcher implements OutputBatcher {
       } catch (error) {
         if (attempt >= this.attempts || this.fatalError) throw error;
         const delay = this.backoffMs * 2 ** (attempt - 1);
-        this.log('warn', 'output batcher: enqueue failed, retrying', {
+        this.logger('warn', 'output batcher: enqueue failed, retrying', {
           jobId,
           attempt,
           delay,
@@ -220,7 +231,7 @@ export class BullOutputBatcher implements OutputBatcher {
     if (this.fatalError) return;
     this.fatalError = error;
     if (this.timer !== undefined) clearTimeout(this.timer);
-    this.log('error', 'output batcher: a batch cannot be enqueued; stopping', { error: error.message });
+    this.logger('error', 'output batcher: a batch cannot be enqueued; stopping', { error: error.message });
     for (const l of this.fatalListeners) l(error);
   }
 }

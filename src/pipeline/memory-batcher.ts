@@ -7,14 +7,15 @@
  * release happens asynchronously, as it would after an enqueue.
  */
 import type { Command } from '../../engine/commands.js';
-import type { EngineEvent } from '../../engine/events.js';
-import type { Batch, CommitMode, OutputBatcher } from './types.js';
+import type { EventLog } from '../../engine/event-log.js';
+import { LogPool, Sealed } from './sealed.js';
+import type { Batch, CommitMode, OutputBatcher, SealedBatch } from './types.js';
 
 export interface MemoryBatcherOptions {
   mode?: CommitMode;
   /** Release early when a batch holds this many commands. */
   maxCommands?: number;
-  /** Keep released batches (tests read them back). */
+  /** Keep released batches, their events decoded (tests read them back). */
   keep?: boolean;
   /** false: hold every batch until flush() (tests of what clients see before output commit). Default true. */
   autoRelease?: boolean;
@@ -23,8 +24,9 @@ export interface MemoryBatcherOptions {
 export class MemoryBatcher implements OutputBatcher {
   readonly mode: CommitMode;
   private commands: Command[] = [];
-  private events: EngineEvent[] = [];
-  private releaseListeners: ((batch: Batch) => void)[] = [];
+  private readonly logs = new LogPool();
+  private open: EventLog = this.logs.take();
+  private releaseListeners: ((batch: SealedBatch) => void)[] = [];
   private fatalListeners: ((error: Error) => void)[] = [];
   private scheduled = false;
   private _releasedSeq = 0;
@@ -51,10 +53,14 @@ export class MemoryBatcher implements OutputBatcher {
     this._releasedSeq = seq;
   }
 
-  push(command: Command, events: EngineEvent[]): void {
+  get log(): EventLog {
+    if (this.dead) throw new Error('output batcher stopped');
+    return this.open;
+  }
+
+  push(command: Command): void {
     if (this.dead) throw new Error('output batcher stopped');
     this.commands.push(command);
-    for (let i = 0; i < events.length; i++) this.events.push(events[i]!);
     if (!this.autoRelease) return;
     if (this.commands.length >= this.maxCommands) this.release();
     else if (!this.scheduled) {
@@ -63,7 +69,7 @@ export class MemoryBatcher implements OutputBatcher {
     }
   }
 
-  onRelease(listener: (batch: Batch) => void): void {
+  onRelease(listener: (batch: SealedBatch) => void): void {
     this.releaseListeners.push(listener);
   }
 
@@ -75,7 +81,7 @@ export class MemoryBatcher implements OutputBatcher {
   fail(error: Error): void {
     this.dead = true;
     this.commands = [];
-    this.events = [];
+    this.open.clear();
     for (const l of this.fatalListeners) l(error);
   }
 
@@ -90,16 +96,23 @@ export class MemoryBatcher implements OutputBatcher {
   private release(): void {
     this.scheduled = false;
     if (this.commands.length === 0) return;
-    const batch: Batch = {
-      fromSeq: this.commands[0]!.seq,
-      toSeq: this.commands[this.commands.length - 1]!.seq,
-      commands: this.commands,
-      events: this.events,
-    };
+    const batch = new Sealed(
+      this.commands[0]!.seq,
+      this.commands[this.commands.length - 1]!.seq,
+      this.commands,
+      this.open,
+    );
     this.commands = [];
-    this.events = [];
+    this.open = this.logs.take();
     this._releasedSeq = batch.toSeq;
-    if (this.keep) this.kept.push(batch);
-    for (const l of this.releaseListeners) l(batch);
+    if (this.keep) {
+      const { fromSeq, toSeq, commands, events } = batch;
+      this.kept.push({ fromSeq, toSeq, commands, events });
+    }
+    try {
+      for (const l of this.releaseListeners) l(batch);
+    } finally {
+      this.logs.give(batch.retire());
+    }
   }
 }

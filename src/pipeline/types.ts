@@ -3,14 +3,31 @@
  * (which makes their results durable before anyone sees them). See ../shared/design.md, "Output commit".
  */
 import type { Command } from '../../engine/commands.js';
+import type { EventLog } from '../../engine/event-log.js';
 import type { EngineEvent } from '../../engine/events.js';
 
-/** One BullMQ job's payload: the commands with seq in [fromSeq, toSeq] and every event they caused. */
+/**
+ * A batch as a reader sees it: the commands with seq in [fromSeq, toSeq] and their events as objects. What a
+ * job decodes to (codec.ts) and what the persistence workers write.
+ */
 export interface Batch {
   fromSeq: number;
   toSeq: number;
   commands: Command[];
   events: EngineEvent[];
+}
+
+/**
+ * A batch as the producer seals and releases it: the events are the engine's records (engine/event-log.ts).
+ * `log` is valid until the release listeners have returned (the batcher then reuses it); `events` decodes
+ * it on first use, and that array may be kept.
+ */
+export interface SealedBatch {
+  readonly fromSeq: number;
+  readonly toSeq: number;
+  readonly commands: Command[];
+  readonly log: EventLog;
+  readonly events: EngineEvent[];
 }
 
 /**
@@ -22,10 +39,12 @@ export type CommitMode = 'durable' | 'fast';
 
 export interface OutputBatcher {
   readonly mode: CommitMode;
-  /** Hands over one applied command and its events (the array is the batcher's from now on). */
-  push(command: Command, events: EngineEvent[]): void;
+  /** The open batch's log: the next command's events are appended here (Engine.applyInto), then `push`. */
+  readonly log: EventLog;
+  /** Hands over one applied command, whose events are the newest records of `log`. */
+  push(command: Command): void;
   /** Called once per batch, in seq order, when it may be released to clients. */
-  onRelease(listener: (batch: Batch) => void): void;
+  onRelease(listener: (batch: SealedBatch) => void): void;
   /** Called when a batch cannot be enqueued after retries: the server must stop accepting commands. */
   onFatal(listener: (error: Error) => void): void;
   /** Enqueues whatever is pending and resolves when every pushed command has been released. */

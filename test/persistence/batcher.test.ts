@@ -34,7 +34,7 @@ describe('BullOutputBatcher', () => {
     const b = new BullOutputBatcher({ mode: 'durable', queue, maxCommands: 2 });
     const released: string[] = [];
     b.onRelease((batch) => released.push(jobIdOf(batch)));
-    for (let s = 1; s <= 6; s++) b.push(cmd(s), []);
+    for (let s = 1; s <= 6; s++) b.push(cmd(s));
     await tick();
     expect(added.map((a) => a.id)).toEqual(['b-1-2', 'b-3-4', 'b-5-6']);
     expect(released).toEqual([]);
@@ -51,11 +51,11 @@ describe('BullOutputBatcher', () => {
   it('closes a batch after maxDelayMs, and on flush', async () => {
     const { queue, added } = fakeQueue();
     const b = new BullOutputBatcher({ mode: 'durable', queue, maxDelayMs: 1 });
-    b.push(cmd(1), []);
-    b.push(cmd(2), []);
+    b.push(cmd(1));
+    b.push(cmd(2));
     await tick();
     expect(added.map((a) => a.id)).toEqual(['b-1-2']);
-    b.push(cmd(3), []);
+    b.push(cmd(3));
     const flushed = b.flush();
     added[0]!.resolve();
     await tick();
@@ -69,7 +69,7 @@ describe('BullOutputBatcher', () => {
     const b = new BullOutputBatcher({ mode: 'fast', queue, maxCommands: 1 });
     const released: number[] = [];
     b.onRelease((batch) => released.push(batch.toSeq));
-    b.push(cmd(1), []);
+    b.push(cmd(1));
     expect(released).toEqual([1]);
     expect(added).toHaveLength(1);
   });
@@ -77,7 +77,7 @@ describe('BullOutputBatcher', () => {
   it('retries a failed enqueue, then reports fatal and refuses more commands', async () => {
     const { queue, added } = fakeQueue(2);
     const b = new BullOutputBatcher({ mode: 'durable', queue, maxCommands: 1, enqueueBackoffMs: 1 });
-    b.push(cmd(1), []);
+    b.push(cmd(1));
     await tick();
     await tick();
     expect(added.map((a) => a.id)).toEqual(['b-1-1']); // third try succeeded
@@ -94,10 +94,10 @@ describe('BullOutputBatcher', () => {
     const fatal = new Promise<Error>((resolve) => d.onFatal(resolve));
     const released: Batch[] = [];
     d.onRelease((x) => released.push(x));
-    d.push(cmd(1), []);
+    d.push(cmd(1));
     expect((await fatal).message).toBe('redis down');
     expect(released).toEqual([]);
-    expect(() => d.push(cmd(2), [])).toThrow(/stopped/);
+    expect(() => d.push(cmd(2))).toThrow(/stopped/);
   });
 });
 

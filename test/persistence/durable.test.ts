@@ -1,15 +1,16 @@
 /**
  * A batch job carries only what the tables are made of (src/pipeline/durable.ts). Pinned here: for the
  * recovery tests' seeded flow (risk core on) cut into batches of many sizes, the rows a worker builds from
- * the job's events equal the rows it would build from all of the batch's events, table by table, and the
- * instruments the worker must resolve are the same.
+ * the job (decoded as a worker decodes it) equal the rows it would build from all of the batch's events,
+ * table by table, and the instruments the worker must resolve are the same.
  */
 import { describe, expect, test } from 'vitest';
 import type { EngineEvent } from '../../engine/events.js';
 import { batchRows, batchSymbols } from '../../persistence/rows.js';
-import { durableEvents } from '../../src/pipeline/durable.js';
+import { decodeBatch, encodeBatch } from '../../src/pipeline/codec.js';
+import { durableRecords } from '../../src/pipeline/durable.js';
 import type { Batch } from '../../src/pipeline/types.js';
-import { flow, toBatches } from './flow-batches.js';
+import { seal, sealedFlow } from './sealed.js';
 
 const instruments = new Map<string, number>();
 
@@ -20,13 +21,13 @@ function rowsOf(batch: Batch) {
 }
 
 describe('durable events of a batch', () => {
-  const steps = flow(6000);
-
   test.each([[[1]], [[7, 30, 2]], [[250]], [[6000]]])('same rows with batch sizes %j', (sizes) => {
     let all = 0;
     let kept = 0;
-    for (const batch of toBatches(steps, sizes)) {
-      const durable: Batch = { ...batch, events: durableEvents(batch.events) };
+    for (const sealed of sealedFlow(6000, sizes)) {
+      const { fromSeq, toSeq, commands, events } = sealed;
+      const batch: Batch = { fromSeq, toSeq, commands, events };
+      const durable = decodeBatch(JSON.parse(JSON.stringify(encodeBatch(sealed))));
       all += batch.events.length;
       kept += durable.events.length;
       expect(rowsOf(durable)).toStrictEqual(rowsOf(batch));
@@ -51,6 +52,13 @@ describe('durable events of a batch', () => {
       ev({ type: 'account', seq: 3, accountId: 9 }),
       ev({ type: 'state_hash', seq: 4, hash: 'h' }),
     ];
-    expect(durableEvents(events)).toEqual([events[3], events[4], events[5], events[7], events[8]]);
+    const log = seal({ fromSeq: 1, toSeq: 4, commands: [], events }).log;
+    expect(durableRecords(log).map((o) => log.event(o))).toEqual([
+      events[3],
+      events[4],
+      events[5],
+      events[7],
+      events[8],
+    ]);
   });
 });

@@ -53,10 +53,11 @@ describe('engine -> batcher -> BullMQ -> workers -> PostgreSQL', () => {
       seq++;
       ts += 137;
       const cmd = { ...body, seq, ts } as Parameters<Engine['apply']>[0];
-      const out: EngineEvent[] = [];
-      engine.apply(cmd, out);
-      for (const e of out) all.push(e);
-      batcher.push(cmd, out);
+      const log = batcher.log;
+      const from = log.n;
+      engine.applyInto(cmd, log);
+      log.toEvents(all, from);
+      batcher.push(cmd);
     };
     for (const body of setupCommands(TRADERS)) apply(body);
     const gen = new FlowGenerator(SEED, engine, TRADERS + 2);

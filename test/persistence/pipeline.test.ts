@@ -15,6 +15,7 @@ import { dumpDatabase } from './dump.js';
 import { expectReconciled } from './expect-reconciled.js';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from './helpers.js';
 import { TEST_JOB_OPTIONS, TestQueue, waitForWatermark } from './queue-helpers.js';
+import { pushEvents } from './sealed.js';
 import { rng, synthetic, toBatches } from './synthetic.js';
 
 const flow = synthetic({ seed: 11, accounts: 20, fills: 600 });
@@ -60,13 +61,13 @@ describe('pipeline', () => {
       jobOptions: TEST_JOB_OPTIONS,
     });
     cleanups.push(close);
-    const released: Batch[] = [];
-    batcher.onRelease((b) => released.push(b));
+    const released: { fromSeq: number; toSeq: number }[] = [];
+    batcher.onRelease(({ fromSeq, toSeq }) => released.push({ fromSeq, toSeq }));
     q.worker(db.url);
     q.worker(db.url);
     for (let i = 0; i < flow.steps.length; i++) {
       const s = flow.steps[i]!;
-      batcher.push(s.command, [...s.events]);
+      pushEvents(batcher, s.command, s.events);
       if (i % 50 === 0) await new Promise((r) => setTimeout(r, 1)); // let time-based batches close
     }
     await batcher.flush();

@@ -3,9 +3,10 @@ import { Redis } from 'ioredis';
 import type { DatabasePool } from 'slonik';
 import { readWatermark } from '../../persistence/watermark.js';
 import { PersistenceWorker, type PersistenceWorkerOptions } from '../../persistence/worker.js';
-import { type BatchJobData, encodeBatch } from '../../src/pipeline/codec.js';
+import { type BatchJobData, encodeBatch, encodeFormat2 } from '../../src/pipeline/codec.js';
 import type { Batch } from '../../src/pipeline/types.js';
 import { REDIS_URL, uniqueName } from './helpers.js';
+import { seal } from './sealed.js';
 
 const verbose = process.env.TEST_VERBOSE === '1';
 export const quietLog = {
@@ -57,10 +58,13 @@ export class TestQueue {
     return w;
   }
 
-  /** Adds the batches as the output batcher does (codec.ts); `format: 1` as earlier versions did. */
-  async add(batches: readonly Batch[], suffix = '', format: 1 | 2 = 2): Promise<void> {
+  /**
+   * Adds the batches as the output batcher does (codec.ts; their events kept whole in the records, see
+   * sealed.ts); `format: 1` or `2` as earlier versions did.
+   */
+  async add(batches: readonly Batch[], suffix = '', format: 1 | 2 | 3 = 3): Promise<void> {
     for (const b of batches) {
-      const data = format === 1 ? b : encodeBatch(b);
+      const data = format === 1 ? b : format === 2 ? encodeFormat2(b) : encodeBatch(seal(b));
       await this.queue.add('batch', data, {
         ...TEST_JOB_OPTIONS,
         jobId: `b-${b.fromSeq}-${b.toSeq}${suffix}`,

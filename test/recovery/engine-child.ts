@@ -88,7 +88,7 @@ async function main(): Promise<void> {
     keep: 2,
     offThread: env.SNAPSHOT_OFF_THREAD !== '0',
     checkpoint: () => {
-      const e = sequencer.submit({ type: 'checkpoint' }).events.find((x) => x.type === 'state_hash');
+      const e = sequencer.submitAndRead({ type: 'checkpoint' }).events.find((x) => x.type === 'state_hash');
       return e?.type === 'state_hash' ? e.hash : null;
     },
     onError: (e) => process.stderr.write(`snapshot failed: ${e.message}\n`),
