@@ -15,7 +15,7 @@ import type { Command } from '../engine/commands.js';
 import type { EngineEvent } from '../engine/events.js';
 import { BENCH_EPOCH_MICROS, BENCH_SYMBOL, MID_TICK, tickToDecimal } from './flow.js';
 import { Flags } from './lib/args.js';
-import { openSession, type Session } from './lib/engine-session.js';
+import { openSession, type Session, step } from './lib/engine-session.js';
 import { status } from './lib/progress.js';
 
 // Benchmark.js otherwise recompiles fn/setup from their source text, which loses closures.
@@ -98,8 +98,7 @@ function measure(
       },
       fn() {
         const p = prepared as Prepared;
-        p.session.out.length = 0;
-        p.session.engine.apply(p.cmds[i++], p.session.out);
+        step(p.session, p.cmds[i++]);
       },
       teardown() {
         prepared = null;

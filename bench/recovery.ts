@@ -27,6 +27,7 @@ import { type DatabasePool, sql } from 'slonik';
 import type { Command } from '../engine/commands.js';
 import type { Engine } from '../engine/engine.js';
 import { Engine as EngineClass } from '../engine/engine.js';
+import { EventLog } from '../engine/event-log.js';
 import type { EngineEvent } from '../engine/events.js';
 import { snapshotEngine } from '../engine/snapshot.js';
 import { createDatabasePool } from '../persistence/db.js';
@@ -88,7 +89,10 @@ function setup(): { commands: Command[]; session: Session } {
     apply({ type: 'deposit', accountId, amount: '10000000' });
     accountIds.push(accountId);
   }
-  return { commands, session: { engine, accountIds, firstSeq: engine.lastSeq + 1, out } };
+  return {
+    commands,
+    session: { engine, accountIds, firstSeq: engine.lastSeq + 1, out, log: new EventLog() },
+  };
 }
 
 /** The setup commands, then the seeded mixed flow with cancels aimed at the ids the engine assigns. */

@@ -4,6 +4,7 @@
  * the timed and per-op-latency loops. Every measured run starts from an identical fresh engine.
  */
 
+import { EventLog } from '../../engine/event-log.js';
 import type { EngineEvent } from '../../engine/events.js';
 import { type Command, Engine } from '../../engine/index.js';
 import {
@@ -34,8 +35,24 @@ export interface Session {
   accountIds: number[];
   /** seq for the flow's first command. */
   firstSeq: number;
-  /** The reused event array (cleared before each command, as a gateway would). */
+  /** The reused event array of the untimed runs that read events (cleared before each command). */
   out: EngineEvent[];
+  /** Where the timed runs' events go: records, as the server's sequencer writes them (see `step`). */
+  log: EventLog;
+}
+
+/** Events a batch's log holds before the output batcher seals it (its default `maxEvents`). */
+const BATCH_EVENTS = 5000;
+
+/**
+ * Applies one command as the server does: its events appended as records to the open batch's log
+ * (Engine.applyInto), which the batcher seals, and later reuses, once it holds a batch's worth. Here the
+ * log is emptied at that point instead; reading the records is the consumers' work (the e2e bench).
+ */
+export function step(s: Session, cmd: Command): void {
+  const log = s.log;
+  if (log.count >= BATCH_EVENTS) log.clear();
+  s.engine.applyInto(cmd, log);
 }
 
 /** Setup commands are stamped just before the flow's epoch, so flow commands keep fixed timestamps. */
@@ -44,6 +61,7 @@ const SETUP_TS = BENCH_EPOCH_MICROS - 1_000_000;
 export function openSession(opts: SessionOptions): Session {
   const engine = new Engine({ risk: opts.risk });
   const out: EngineEvent[] = [];
+  const log = new EventLog(1 << 16);
   let seq = 0;
   const apply = (body: Record<string, unknown>): EngineEvent[] => {
     out.length = 0;
@@ -63,7 +81,7 @@ export function openSession(opts: SessionOptions): Session {
   }
   if (!opts.risk) {
     for (let i = 0; i < opts.accounts; i++) accountIds.push(i + 1);
-    return { engine, accountIds, firstSeq: seq + 1, out };
+    return { engine, accountIds, firstSeq: seq + 1, out, log };
   }
   for (let i = 0; i < opts.accounts; i++) {
     const user = apply({ type: 'create_user', name: `bench-${i + 1}`, email: null }).find(
@@ -86,7 +104,7 @@ export function openSession(opts: SessionOptions): Session {
       throw new Error(`deposit refused: ${JSON.stringify(out)}`);
     accountIds.push(opened.accountId);
   }
-  return { engine, accountIds, firstSeq: seq + 1, out };
+  return { engine, accountIds, firstSeq: seq + 1, out, log };
 }
 
 export interface DryRunReport {
@@ -162,7 +180,6 @@ export function runEngine(
   prefixNs: number;
   marks: Array<[number, number]>;
 } {
-  const { engine, out } = s;
   const n = cmds.length;
   const marks: Array<[number, number]> = [];
   let prefixNs = 0;
@@ -170,10 +187,7 @@ export function runEngine(
   for (let c = 0; c < n; ) {
     // Chunk boundaries include the peer's prefix, so the engine's rate over exactly that prefix is known.
     const end = c < prefix ? Math.min(prefix, c + chunk) : Math.min(n, c + chunk);
-    for (let i = c; i < end; i++) {
-      out.length = 0;
-      engine.apply(cmds[i], out);
-    }
+    for (let i = c; i < end; i++) step(s, cmds[i]);
     const ns = Number(process.hrtime.bigint() - t0);
     marks.push([end, ns]);
     if (end === prefix) prefixNs = ns;
@@ -190,12 +204,10 @@ export function runEngineLatency(
   byKind: readonly LatencyRecorder[],
   all: LatencyRecorder,
 ): void {
-  const { engine, out } = s;
   for (let i = 0; i < cmds.length; i++) {
     const cmd = cmds[i];
-    out.length = 0;
     const t0 = process.hrtime.bigint();
-    engine.apply(cmd, out);
+    step(s, cmd);
     const ns = Number(process.hrtime.bigint() - t0);
     byKind[flow.kind[i]].record(ns);
     all.record(ns);

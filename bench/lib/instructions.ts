@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type FlowParams, generateFlow, OP_CANCEL, OP_LIMIT, toEngineCommands, toPeerOps } from '../flow.js';
-import { openSession } from './engine-session.js';
+import { openSession, step } from './engine-session.js';
 import { newPeerBook } from './peer.js';
 
 /** What runs under callgrind: the engine with the risk core off or on, or the peer. */
@@ -102,10 +102,7 @@ function child(book: string, params: FlowParams, applied: number): void {
     // A plain loop, like the peer's below: the cancels carry the placement counter as order id, which the
     // engine harness's dry run checks is the engine's numbering (its `cancelsRetargeted` is 0).
     const cmds = toEngineCommands(flow, { accountIds: s.accountIds, firstSeq: s.firstSeq, limit: applied });
-    for (const cmd of cmds) {
-      s.out.length = 0;
-      s.engine.apply(cmd, s.out);
-    }
+    for (const cmd of cmds) step(s, cmd);
     return;
   }
   const ops = toPeerOps(flow, applied);
