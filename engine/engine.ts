@@ -42,6 +42,7 @@ import type {
   SessionEnd,
 } from './commands.js';
 import { OrderDirectory } from './directory.js';
+import { IdTable } from './id-table.js';
 import type { CancelReason, OrderType, RejectReason, Side, TimeInForce } from './enums.js';
 import {
   B_INSTRUMENT,
@@ -177,7 +178,7 @@ export class Engine implements EngineApi, MatchSink {
   readonly users = new Map<number, UserState>();
   /** Every live order by id. */
   readonly orders = new OrderDirectory();
-  readonly owners = new Map<number, Owner>();
+  readonly owners = new IdTable<Owner>();
   /** Live DAY orders, expired by session_end. */
   readonly dayOrders = new Set<Order>();
   readonly risk: RiskCore | null;

@@ -117,7 +117,8 @@ export function snapshotEngine(engine: Engine): Uint8Array {
     w.str(coid);
     w.u(o.id);
   };
-  for (const [accountId, owner] of engine.owners) {
+  for (const accountId of engine.owners.keys()) {
+    const owner = engine.owners.get(accountId)!;
     w.u(accountId);
     // The account's live orders in registration order, straight off its list (no array copy).
     w.u(owner.size);

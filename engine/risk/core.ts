@@ -21,6 +21,7 @@ import {
   L_TYPE,
 } from '../event-log.js';
 import type { AccountState, PositionState } from '../events.js';
+import { IdTable } from '../id-table.js';
 import type { Instrument } from '../instrument.js';
 import { F_MAY_BE_UNBACKED, type Order } from '../order.js';
 import type { FillMoney, RiskPort } from '../risk-port.js';
@@ -45,7 +46,7 @@ export interface CurrencyTotals {
 }
 
 export class RiskCore implements RiskPort {
-  readonly accounts = new Map<number, Account>();
+  readonly accounts = new IdTable<Account>();
   readonly insuranceFunds = new Map<string, Account>();
   /** Open positions per instrument id, for marks and funding. */
   readonly openPositions = new Map<number, Set<Position>>();

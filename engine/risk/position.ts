@@ -58,6 +58,11 @@ export class Position {
   closedAt: number | null = null;
   updatedAt: number;
   dirtySeq = 0;
+  // The last unrealizedAt: its inputs and result.
+  private kPrice: Units = 0;
+  private kLots = 0;
+  private kBasis: Units = 0;
+  private kUpnl: Units = 0;
 
   constructor(id: number, accountId: number, instrument: Instrument, leverage: number, ts: number) {
     this.id = id;
@@ -80,10 +85,17 @@ export class Position {
   /** Unrealized PnL at a price (units); 0 without one. */
   unrealizedAt(priceUnits: Units): Units {
     if (this.lots === 0 || priceUnits === 0) return 0;
+    // Asked for at every order's margin check and every account state, mostly at an unchanged mark and size.
+    if (priceUnits === this.kPrice && this.lots === this.kLots && this.basis === this.kBasis) return this.kUpnl;
     const abs = this.lots > 0 ? this.lots : -this.lots;
     // The value at the price, truncated to the 1e-8 (a mark need not sit on the tick grid).
     const value = mulDiv(priceUnits, this.instrument.qtyUnits(abs), ONE, 'down');
-    return this.lots > 0 ? sub(value, this.basis) : sub(this.basis, value);
+    const upnl = this.lots > 0 ? sub(value, this.basis) : sub(this.basis, value);
+    this.kPrice = priceUnits;
+    this.kLots = this.lots;
+    this.kBasis = this.basis;
+    this.kUpnl = upnl;
+    return upnl;
   }
 
   /**
@@ -100,9 +112,9 @@ export class Position {
 
   /**
    * Reduces the position by `lots` (at most its size) at `priceTicks`. Returns the realized PnL and frees
-   * margin. The caller closes the position when it reaches zero.
+   * margin (by shareDown: what `margin` drops by). The caller closes the position when it reaches zero.
    */
-  reduce(lots: number, priceTicks: number): { pnl: Units; marginReleased: Units } {
+  reduce(lots: number, priceTicks: number): Units {
     const size = this.lots > 0 ? this.lots : -this.lots;
     const closingNotional = this.instrument.notional(priceTicks, lots);
     const released = shareEven(this.basis, lots, size);
@@ -112,7 +124,7 @@ export class Position {
     this.margin = sub(this.margin, marginReleased);
     this.lots += this.lots > 0 ? -lots : lots;
     this.realizedPnl = add(this.realizedPnl, pnl);
-    return { pnl, marginReleased };
+    return pnl;
   }
 
   /** Average entry price in units (half-even), or 0 when flat. */

@@ -52,6 +52,11 @@ export function fill(
   const totals = core.totalsOf(account.currency);
   totals.fees = add(totals.fees, f);
   if (f !== 0) core.book(account, 'FEE', neg(f), order.id, tradeId, position.id);
+  // One Booking per call would be garbage on every fill; moveAndRealize does not keep it.
+  const booking = fillBooking;
+  booking.closedAs = order.origin === 'LIQUIDATION' ? 'LIQUIDATED' : 'CLOSED';
+  booking.orderId = order.id;
+  booking.tradeId = tradeId;
   return moveAndRealize(
     core,
     account,
@@ -60,14 +65,11 @@ export function fill(
     lots,
     priceTicks,
     order.leverage,
-    {
-      closedAs: order.origin === 'LIQUIDATION' ? 'LIQUIDATED' : 'CLOSED',
-      entryType: 'PNL',
-      orderId: order.id,
-      tradeId,
-    },
+    booking,
   );
 }
+
+const fillBooking: Booking = { closedAs: 'CLOSED', entryType: 'PNL', orderId: null, tradeId: null };
 
 /** How a position change is booked: what a position ending at zero becomes, and the ledger entry of its PnL. */
 export interface Booking {
@@ -103,11 +105,11 @@ export function moveAndRealize(
   const size = position.lots > 0 ? position.lots : -position.lots;
   const closing = Math.min(lots, size);
   positionReduced(core, account, ins);
-  const r = position.reduce(closing, priceTicks);
-  account.marginUsed = sub(account.marginUsed, r.marginReleased);
-  account.realizedPnl = add(account.realizedPnl, r.pnl);
-  if (r.pnl !== 0)
-    core.book(account, booking.entryType, r.pnl, booking.orderId, booking.tradeId, position.id);
+  const marginBefore = position.margin;
+  const pnl = position.reduce(closing, priceTicks);
+  account.marginUsed = sub(account.marginUsed, sub(marginBefore, position.margin));
+  account.realizedPnl = add(account.realizedPnl, pnl);
+  if (pnl !== 0) core.book(account, booking.entryType, pnl, booking.orderId, booking.tradeId, position.id);
   if (position.lots === 0) retire(core, account, position, booking.closedAs);
   if (lots > closing) {
     // Through zero: the rest opens a new position in the other direction.
@@ -115,7 +117,7 @@ export function moveAndRealize(
     next.open(sign, lots - closing, priceTicks, leverage);
     account.marginUsed = add(account.marginUsed, next.margin);
   }
-  return r.pnl;
+  return pnl;
 }
 
 /** Opens a new (empty) position; a closed one is never reused, so every open gets a new id. */
