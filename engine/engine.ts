@@ -199,9 +199,13 @@ export class Engine implements EngineApi, MatchSink {
   private dirtyLevelCount = 0;
   /** Markets by instrument id (addMarket). */
   private readonly marketById: Array<Market | undefined> = [];
-  /** Per book side, the prices already reported empty in this command (cleared after each flush). */
-  private readonly goneLevels = new Map<BookSide, Set<number>>();
-  private readonly goneUsed: Set<number>[] = [];
+  /**
+   * The (side, price) pairs already reported empty in this command, flat: a command empties a few levels
+   * at most, so a scan beats a Set (whose clear() reallocates its table on every command that used it).
+   */
+  private readonly goneSides: Array<BookSide | null> = [];
+  private readonly gonePrices: number[] = [];
+  private goneCount = 0;
   private readonly money: FillMoney = { ...ZERO_MONEY };
   /** Final orders' objects, kept for reuse (newOrder, recycle). */
   private readonly spareOrders: Order[] = [];
@@ -265,6 +269,7 @@ export class Engine implements EngineApi, MatchSink {
     this.ts = cmd.ts;
     this.log = log;
     log.instruments = this.instrumentsById;
+    log.stamp(cmd.seq, cmd.ts);
     switch (cmd.type) {
       case 'place_order':
         this.place(cmd);
@@ -699,7 +704,7 @@ export class Engine implements EngineApi, MatchSink {
     this.risk?.settle(taker, maker, priceTicks, lots, tradeId, money);
     if (!this.emitting) return;
     const log = this.log;
-    const o = log.begin(K_TRADE, this.seq, this.ts);
+    const o = log.begin(K_TRADE);
     const f = log.f;
     f[o + T_ID] = tradeId;
     f[o + T_INSTRUMENT] = ins.id;
@@ -882,8 +887,6 @@ export class Engine implements EngineApi, MatchSink {
 
   private flushCommand(): void {
     const log = this.log;
-    const seq = this.seq;
-    const ts = this.ts;
     if (this.risk !== null) this.risk.endCommand();
     const nOrders = this.dirtyOrderCount;
     if (nOrders > 0) {
@@ -892,7 +895,7 @@ export class Engine implements EngineApi, MatchSink {
         const o = orders[i]!;
         orders[i] = null;
         o.flags &= ~F_DIRTY;
-        if (this.emitting) o.record(log, seq, ts);
+        if (this.emitting) o.record(log);
         if (!o.isLive) this.recycle(o);
       }
       this.dirtyOrderCount = 0;
@@ -921,27 +924,17 @@ export class Engine implements EngineApi, MatchSink {
           // The level emptied. If its price was re-created by this command (a Level is a new object then),
           // that level reports the price; if it emptied more than once, report "0" once.
           if (side.byPrice.has(level.priceTicks)) continue;
-          let prices = this.goneLevels.get(side);
-          if (prices === undefined) {
-            prices = new Set();
-            this.goneLevels.set(side, prices);
-          }
-          if (prices.has(level.priceTicks)) continue;
-          if (prices.size === 0) this.goneUsed.push(prices);
-          prices.add(level.priceTicks);
+          if (this.reportedGone(side, level.priceTicks)) continue;
         }
-        const o = log.begin(K_BOOK, seq, ts);
+        const o = log.begin(K_BOOK);
         const f = log.f;
         f[o + B_INSTRUMENT] = market.instrument.id;
         f[o + B_SELL] = side.side === 'BUY' ? 0 : 1;
         f[o + B_PRICE] = level.priceTicks;
         f[o + B_QTY] = level.totalLots;
       }
-      const used = this.goneUsed;
-      if (used.length > 0) {
-        for (let i = 0; i < used.length; i++) used[i].clear();
-        used.length = 0;
-      }
+      for (let i = 0; i < this.goneCount; i++) this.goneSides[i] = null;
+      this.goneCount = 0;
       this.dirtyLevelCount = 0;
     }
   }
@@ -964,6 +957,18 @@ export class Engine implements EngineApi, MatchSink {
   private recycle(o: Order): void {
     this.risk?.forget(o);
     if (this.spareOrders.length < MAX_SPARE_ORDERS) this.spareOrders.push(o);
+  }
+
+  /** Whether this command already reported the level at (side, price) empty; notes it if not. */
+  private reportedGone(side: BookSide, priceTicks: number): boolean {
+    const sides = this.goneSides;
+    const prices = this.gonePrices;
+    const n = this.goneCount;
+    for (let i = 0; i < n; i++) if (prices[i] === priceTicks && sides[i] === side) return true;
+    sides[n] = side;
+    prices[n] = priceTicks;
+    this.goneCount = n + 1;
+    return false;
   }
 
   /** Builds an engine-generated order (stop-loss, take-profit, liquidation) for the risk core. */

@@ -294,6 +294,12 @@ export class EventLog {
   bigs: bigint[] = [];
   /** Formats records' prices and quantities, by instrument id (the engine sets it as it appends). */
   instruments: ReadonlyArray<RecordInstrument | undefined> = [];
+  /**
+   * The stamp of the command being appended (`stamp`), written into every record `begin` starts: passed
+   * once per command rather than per record, since a double passed to a call that is not inlined is boxed.
+   */
+  private stampSeq = 0;
+  private stampTs = 0;
 
   constructor(words = INITIAL_WORDS) {
     this.f = new Float64Array(words);
@@ -326,15 +332,21 @@ export class EventLog {
 
   // ---- writing (the engine) ------------------------------------------------------------------------------
 
-  /** Starts a record: writes its header and returns its offset; the caller writes the fields. */
-  begin(kind: number, seq: number, ts: number): number {
+  /** Sets the seq and ts of the records `begin` starts from now on (once per command). */
+  stamp(seq: number, ts: number): void {
+    this.stampSeq = seq;
+    this.stampTs = ts;
+  }
+
+  /** Starts a record with the current stamp: writes its header, returns its offset; the caller writes the fields. */
+  begin(kind: number): number {
     const o = this.n;
     const end = o + LENGTH[kind];
     if (end > this.f.length) this.grow(end);
     const f = this.f;
     f[o] = kind;
-    f[o + H_SEQ] = seq;
-    f[o + H_TS] = ts;
+    f[o + H_SEQ] = this.stampSeq;
+    f[o + H_TS] = this.stampTs;
     this.n = end;
     this.count++;
     return o;
@@ -363,9 +375,11 @@ export class EventLog {
     return refs.length - 1;
   }
 
-  /** Appends a rare event whole. */
+  /** Appends an event whole (the rare ones; or any, from a source that writes no records). */
   object(event: EngineEvent): void {
-    const o = this.begin(K_OBJECT, event.seq, event.ts);
+    const o = this.begin(K_OBJECT);
+    this.f[o + H_SEQ] = event.seq;
+    this.f[o + H_TS] = event.ts;
     this.refs.push(event);
     this.f[o + OBJ_REF] = this.refs.length - 1;
   }
@@ -657,6 +671,7 @@ const scratchInstruments: Array<RecordInstrument | undefined> = [];
 export function scratch(id = 0, instrument?: RecordInstrument): EventLog {
   const log = scratchLog;
   log.clear();
+  log.stamp(0, 0);
   log.instruments = scratchInstruments;
   if (instrument !== undefined) scratchInstruments[id] = instrument;
   return log;

@@ -9,9 +9,10 @@ import {
   formatUnits,
   formatUnitsNumber,
   MAX_COUNT,
+  PARSE_OFF_STEP,
   PARSE_TOO_BIG,
+  parseSteps,
   parseUnits,
-  parseUnitsNumber,
 } from './numeric.js';
 import { divRound, format, fromBig, mul, parseAmount, type Units } from './units.js';
 
@@ -190,13 +191,10 @@ const TOO_LARGE = -3;
  * Fast path: values below 2^53 units are parsed into a plain number, exactly (integers only).
  */
 function toCount(value: unknown, stepN: number, step: bigint): number {
-  const u = parseUnitsNumber(value);
-  if (u >= 0) {
-    if (u === 0) return INVALID;
-    if (u % stepN !== 0) return OFF_GRID;
-    return u / stepN;
-  }
-  if (u !== PARSE_TOO_BIG) return INVALID;
+  const c = parseSteps(value, stepN);
+  if (c >= 0) return c;
+  if (c === PARSE_OFF_STEP) return OFF_GRID;
+  if (c !== PARSE_TOO_BIG) return INVALID;
   // Beyond 2^53 units: in bigint.
   const units = parseUnits(value);
   if (units === undefined || units <= 0n) return INVALID;

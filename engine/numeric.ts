@@ -107,6 +107,25 @@ export function parseUnitsNumber(value: unknown): number {
   return scannedInt * 100_000_000 + scannedFrac;
 }
 
+/** `parseSteps` result for a value that is not a whole number of steps. */
+export const PARSE_OFF_STEP = -3;
+
+/**
+ * `parseUnitsNumber(value) / step` when that is a whole number (a price in ticks, a quantity in lots): the
+ * count, or PARSE_INVALID (zero included), PARSE_TOO_BIG or PARSE_OFF_STEP. The units stay inside: a large
+ * double returned from a call that is not inlined is boxed, an allocation per order field.
+ */
+export function parseSteps(value: unknown, step: number): number {
+  if (typeof value !== 'string') return PARSE_INVALID;
+  const n = value.length;
+  if (n === 0 || n > 22) return PARSE_INVALID;
+  if (!scanDecimal(value, 0)) return PARSE_INVALID;
+  if (scannedInt > SAFE_INT_PART) return PARSE_TOO_BIG;
+  const u = scannedInt * 100_000_000 + scannedFrac;
+  if (u === 0) return PARSE_INVALID;
+  return u % step === 0 ? u / step : PARSE_OFF_STEP;
+}
+
 /** 10^(8 - digits): scales a fraction of `digits` digits to 1e-8 units. */
 const FRAC_SCALE = [100_000_000, 10_000_000, 1_000_000, 100_000, 10_000, 1000, 100, 10, 1];
 

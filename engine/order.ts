@@ -439,14 +439,14 @@ export class Order {
   /** The order's state as queries answer it (formatted by the same reader as its events). */
   toState(): OrderState {
     const log = scratch(this.instrument.id, this.instrument);
-    this.record(log, 0, 0);
+    this.record(log);
     const { type: _t, seq: _s, ts: _ts, ...state } = log.order(0);
     return state;
   }
 
   /** Appends the order's current state to `log` as an order record (once per changed order per command). */
-  record(log: EventLog, seq: number, ts: number): void {
-    const o = log.begin(K_ORDER, seq, ts);
+  record(log: EventLog): void {
+    const o = log.begin(K_ORDER);
     const f = log.f;
     const x = this.x;
     f[o + O_ID] = this.id;

@@ -90,12 +90,12 @@ export class Account {
   }
 
   /** Appends the account's current state to `log` as an account record. */
-  record(log: EventLog, seq: number, ts: number): void {
+  record(log: EventLog): void {
     const upnl = this.positions.size === 0 ? 0 : this.unrealizedPnl();
     const equity = upnl === 0 ? this.balance : add(this.balance, upnl);
     // = available(), with the unrealized PnL computed once
     const base = this.positions.size === 0 ? this.balance : min(this.balance, equity);
-    const o = log.begin(K_ACCOUNT, seq, ts);
+    const o = log.begin(K_ACCOUNT);
     const f = log.f;
     f[o + A_ID] = this.id;
     f[o + A_USER] = this.userId;
@@ -136,7 +136,7 @@ export class Account {
   /** The account's state as queries answer it (formatted by the same reader as its events). */
   toState(): AccountState {
     const log = scratch();
-    this.record(log, 0, 0);
+    this.record(log);
     const { type: _t, seq: _s, ts: _ts, ...state } = log.account(0);
     return state;
   }

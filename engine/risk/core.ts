@@ -170,7 +170,7 @@ export class RiskCore implements RiskPort {
     this.touchAccount(account);
     if (!this.engine.building) return; // replay: the entry is persisted already, only the balance and id count
     const log = this.engine.events;
-    const o = log.begin(K_LEDGER, this.engine.currentSeq, this.engine.now);
+    const o = log.begin(K_LEDGER);
     const f = log.f;
     f[o + L_ID] = entryId;
     f[o + L_ACCOUNT] = account.id;
@@ -207,7 +207,6 @@ export class RiskCore implements RiskPort {
 
   emitState(log: EventLog): void {
     const seq = this.engine.currentSeq;
-    const ts = this.engine.now;
     const accounts = this.dirtyAccounts;
     // A position's liquidation price depends on its account's balance and other positions: when one of
     // those changed, every open position of the account is re-emitted, so no persisted copy goes stale.
@@ -226,10 +225,10 @@ export class RiskCore implements RiskPort {
     }
     for (let i = 0; i < positions.length; i++) {
       const p = positions[i];
-      p.record(log, seq, ts, p.instrument.markUnits, liquidationPrice(this, p));
+      p.record(log, p.instrument.markUnits, liquidationPrice(this, p));
     }
     positions.length = 0;
-    for (let i = 0; i < accounts.length; i++) accounts[i].record(log, seq, ts);
+    for (let i = 0; i < accounts.length; i++) accounts[i].record(log);
     accounts.length = 0;
   }
 

@@ -135,8 +135,8 @@ export class Position {
   }
 
   /** Appends the position's current state to `log` as a position record. */
-  record(log: EventLog, seq: number, ts: number, markUnits: Units, liquidationUnits: Units | null): void {
-    const o = log.begin(K_POSITION, seq, ts);
+  record(log: EventLog, markUnits: Units, liquidationUnits: Units | null): void {
+    const o = log.begin(K_POSITION);
     const f = log.f;
     f[o + P_ID] = this.id;
     f[o + P_ACCOUNT] = this.accountId;
@@ -164,7 +164,7 @@ export class Position {
   /** The position's state as queries answer it (formatted by the same reader as its events). */
   toState(markUnits: Units, liquidationUnits: Units | null): PositionState {
     const log = scratch(this.instrument.id, this.instrument);
-    this.record(log, 0, 0, markUnits, liquidationUnits);
+    this.record(log, markUnits, liquidationUnits);
     const { type: _t, seq: _s, ts: _ts, ...state } = log.position(0);
     return state;
   }

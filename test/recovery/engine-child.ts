@@ -86,7 +86,10 @@ async function main(): Promise<void> {
     everyMs: 2000,
     checkMs: 250,
     keep: 2,
-    offThread: env.SNAPSHOT_OFF_THREAD !== '0',
+    // Inline unless asked: a snapshot worker thread loads the TypeScript sources through jiti, which takes
+    // seconds on a busy machine, longer than the engine lives between kills, so no snapshot would ever land
+    // and the crash runs would replay the whole journal every time instead of a snapshot and its tail.
+    offThread: env.SNAPSHOT_OFF_THREAD === '1',
     checkpoint: () => {
       const e = sequencer.submitAndRead({ type: 'checkpoint' }).events.find((x) => x.type === 'state_hash');
       return e?.type === 'state_hash' ? e.hash : null;
