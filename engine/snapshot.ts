@@ -608,7 +608,9 @@ export function restoreInto(engine: Engine, bytes: Uint8Array): void {
       for (let k = r.u(); k > 0; k--) {
         const instrumentId = r.u();
         const p = readPosition(r, byInstrumentId);
-        account.positions.set(instrumentId, p);
+        if (p.instrument.id !== instrumentId)
+          throw new Error(`snapshot position ${p.id} is listed under instrument ${instrumentId}`);
+        account.addPosition(p);
         positions.set(p.id, p);
       }
       risk.accounts.set(account.id, account);

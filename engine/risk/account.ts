@@ -54,8 +54,10 @@ export class Account {
   updatedAt: number;
   /** Set while the margin ratio is below the margin-call threshold, so a call is raised once per dip. */
   marginCalled = false;
-  /** Open positions by instrument id. */
-  readonly positions = new Map<number, Position>();
+  /** Open positions by instrument id (changed only through addPosition / removePosition). */
+  readonly positions: ReadonlyMap<number, Position> = new Map<number, Position>();
+  /** The same positions as a list, in the Map's order: summed on every margin check and account state. */
+  private readonly open: Position[] = [];
   /** Orders whose size the positions promise (reclip.ts); null until first needed. */
   promising: Set<Order> | null = null;
   dirtySeq = 0;
@@ -118,9 +120,22 @@ export class Account {
     f[o + A_UPDATED] = this.updatedAt;
   }
 
+  addPosition(p: Position): void {
+    (this.positions as Map<number, Position>).set(p.instrument.id, p);
+    this.open.push(p);
+  }
+
+  removePosition(p: Position): void {
+    (this.positions as Map<number, Position>).delete(p.instrument.id);
+    const i = this.open.indexOf(p);
+    if (i >= 0) this.open.splice(i, 1);
+  }
+
   unrealizedPnl(): Units {
+    const open = this.open;
+    if (open.length === 1) return open[0].unrealizedAt(open[0].instrument.markUnits);
     let sum: Units = 0;
-    for (const p of this.positions.values()) sum = add(sum, p.unrealizedAt(p.instrument.markUnits));
+    for (let i = 0; i < open.length; i++) sum = add(sum, open[i].unrealizedAt(open[i].instrument.markUnits));
     return sum;
   }
 

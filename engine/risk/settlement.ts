@@ -123,7 +123,7 @@ export function moveAndRealize(
 /** Opens a new (empty) position; a closed one is never reused, so every open gets a new id. */
 export function openPosition(core: RiskCore, account: Account, ins: Instrument, leverage: number): Position {
   const p = new Position(core.nextPositionId++, account.id, ins, leverage, core.engine.now);
-  account.positions.set(ins.id, p);
+  account.addPosition(p);
   let set = core.openPositions.get(ins.id);
   if (set === undefined) {
     set = new Set();
@@ -140,7 +140,7 @@ export function retire(core: RiskCore, account: Account, p: Position, status: 'C
   p.margin = 0;
   p.status = status;
   p.closedAt = core.engine.now;
-  account.positions.delete(p.instrument.id);
+  account.removePosition(p);
   core.openPositions.get(p.instrument.id)?.delete(p);
   core.touchPosition(p);
 }
