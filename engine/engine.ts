@@ -42,7 +42,6 @@ import type {
   SessionEnd,
 } from './commands.js';
 import { OrderDirectory } from './directory.js';
-import { IdTable } from './id-table.js';
 import type { CancelReason, OrderType, RejectReason, Side, TimeInForce } from './enums.js';
 import {
   B_INSTRUMENT,
@@ -75,6 +74,7 @@ import type {
   UserState,
 } from './events.js';
 import { hashEngine } from './hash.js';
+import { IdTable } from './id-table.js';
 import { type Instrument, instrumentFromCommand } from './instrument.js';
 import { type MatchSink, match, reachableLots, wouldTake } from './matcher.js';
 import { F_DIRTY, F_REGISTERED, Order, type OrderOrigin } from './order.js';

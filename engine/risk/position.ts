@@ -86,7 +86,8 @@ export class Position {
   unrealizedAt(priceUnits: Units): Units {
     if (this.lots === 0 || priceUnits === 0) return 0;
     // Asked for at every order's margin check and every account state, mostly at an unchanged mark and size.
-    if (priceUnits === this.kPrice && this.lots === this.kLots && this.basis === this.kBasis) return this.kUpnl;
+    if (priceUnits === this.kPrice && this.lots === this.kLots && this.basis === this.kBasis)
+      return this.kUpnl;
     const abs = this.lots > 0 ? this.lots : -this.lots;
     // The value at the price, truncated to the 1e-8 (a mark need not sit on the tick grid).
     const value = mulDiv(priceUnits, this.instrument.qtyUnits(abs), ONE, 'down');
