@@ -11,23 +11,32 @@ import { FlowGenerator, setupCommands } from '../support/gen.js';
 const SEED = 20261125;
 const TRADERS = 40;
 
-/** The seeded flow of the recovery tests through a real engine (risk core on), as one step per command. */
-export function flow(commands: number): { command: Command; events: EngineEvent[] }[] {
+/**
+ * The seeded flow of the recovery tests through a real engine (risk core on): each command stamped (ts
+ * past 2^32 microseconds, as every real ts) and handed to `apply`, which applies it to `engine` as it likes.
+ */
+export function runFlow(commands: number, apply: (engine: Engine, command: Command) => void): void {
   const engine = new Engine();
-  const steps: { command: Command; events: EngineEvent[] }[] = [];
   let seq = 0;
-  let ts = 1_764_000_000_000_000; // microseconds: past 2^32, as every real ts
-  const apply = (body: CommandBody) => {
+  let ts = 1_764_000_000_000_000;
+  const step = (body: CommandBody) => {
     seq++;
     ts += 137;
-    const command = { ...body, seq, ts } as Command;
+    apply(engine, { ...body, seq, ts } as Command);
+  };
+  for (const body of setupCommands(TRADERS)) step(body);
+  const gen = new FlowGenerator(SEED, engine, TRADERS + 2);
+  while (seq < commands) step(gen.next());
+}
+
+/** The seeded flow, as one step per command with its events. */
+export function flow(commands: number): { command: Command; events: EngineEvent[] }[] {
+  const steps: { command: Command; events: EngineEvent[] }[] = [];
+  runFlow(commands, (engine, command) => {
     const events: EngineEvent[] = [];
     engine.apply(command, events);
     steps.push({ command, events });
-  };
-  for (const body of setupCommands(TRADERS)) apply(body);
-  const gen = new FlowGenerator(SEED, engine, TRADERS + 2);
-  while (seq < commands) apply(gen.next());
+  });
   return steps;
 }
 

@@ -3,13 +3,12 @@
  * (sealedFlow), or from events given as objects (seal: each kept whole in the log, as a hand-made stream has
  * no engine to write records), and pushing object events into a batcher as the sequencer pushes records.
  */
-import type { Command, CommandBody } from '../../engine/commands.js';
+import type { Command } from '../../engine/commands.js';
 import { EventLog } from '../../engine/event-log.js';
 import type { EngineEvent } from '../../engine/events.js';
-import { Engine } from '../../engine/index.js';
 import { Sealed } from '../../src/pipeline/sealed.js';
 import type { Batch, OutputBatcher } from '../../src/pipeline/types.js';
-import { FlowGenerator, setupCommands } from '../support/gen.js';
+import { runFlow } from './flow-batches.js';
 
 /** A batch whose events are object records. */
 export function seal(batch: Batch): Sealed {
@@ -25,24 +24,15 @@ export function pushEvents(batcher: OutputBatcher, command: Command, events: rea
   batcher.push(command);
 }
 
-const SEED = 20261125;
-const TRADERS = 40;
-
 /**
  * The recovery tests' seeded flow (risk core on) through a real engine, its records cut into batches of
  * `sizes` commands (cycled), as the server's output batcher would seal them.
  */
 export function sealedFlow(commands: number, sizes: readonly number[]): Sealed[] {
-  const engine = new Engine();
   const out: Sealed[] = [];
   let batch: Command[] = [];
   let log = new EventLog();
-  let seq = 0;
-  let ts = 1_764_000_000_000_000; // microseconds: past 2^32, as every real ts
-  const apply = (body: CommandBody) => {
-    seq++;
-    ts += 137;
-    const command = { ...body, seq, ts } as Command;
+  runFlow(commands, (engine, command) => {
     engine.applyInto(command, log);
     batch.push(command);
     if (batch.length >= sizes[out.length % sizes.length]!) {
@@ -50,10 +40,7 @@ export function sealedFlow(commands: number, sizes: readonly number[]): Sealed[]
       batch = [];
       log = new EventLog();
     }
-  };
-  for (const body of setupCommands(TRADERS)) apply(body);
-  const gen = new FlowGenerator(SEED, engine, TRADERS + 2);
-  while (seq < commands) apply(gen.next());
-  if (batch.length > 0) out.push(new Sealed(batch[0]!.seq, seq, batch, log));
+  });
+  if (batch.length > 0) out.push(new Sealed(batch[0]!.seq, batch.at(-1)!.seq, batch, log));
   return out;
 }
