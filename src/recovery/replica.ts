@@ -23,7 +23,6 @@
  */
 import { type DatabasePool, sql } from 'slonik';
 import type { Engine } from '../../engine/engine.js';
-import type { EngineEvent } from '../../engine/events.js';
 import { snapshotEngine } from '../../engine/snapshot.js';
 import { readWatermark } from '../../persistence/watermark.js';
 import { readJournal } from './journal-reader.js';
@@ -58,7 +57,6 @@ export interface FollowResult {
 }
 
 export class Replica {
-  private readonly out: EngineEvent[] = [];
   /** The hash recorded at the replica's current seq, if any (a snapshot reuses it as its proof). */
   private hashAt: { seq: number; hash: string } | null = null;
 
@@ -85,13 +83,11 @@ export class Replica {
     const target = Math.min(watermark, upTo);
     let applied = 0;
     if (target > this.engine.lastSeq) {
-      const out = this.out;
       for await (const page of readJournal(this.pool, this.engine.lastSeq, target)) {
+        // State alone: the journal's events are persisted already, and the replica hashes where it
+        // checkpoints (a checkpoint command applied with events would hash the whole state once more).
         const cmds = page.commands;
-        for (let i = 0; i < cmds.length; i++) {
-          out.length = 0;
-          this.engine.apply(cmds[i], out);
-        }
+        for (let i = 0; i < cmds.length; i++) this.engine.replay(cmds[i]);
         applied += cmds.length;
       }
     }
