@@ -64,6 +64,27 @@ describe('BullOutputBatcher', () => {
     expect(b.releasedSeq).toBe(3);
   });
 
+  it('closes at the end of the turn when nothing is in flight; while one is, the delay groups commands', async () => {
+    const { queue, added } = fakeQueue();
+    const turn = () => new Promise((r) => setImmediate(r));
+    const b = new BullOutputBatcher({ mode: 'durable', queue, maxDelayMs: 60_000 });
+    b.push(cmd(1));
+    b.push(cmd(2)); // the same turn: one batch
+    await turn();
+    expect(added.map((a) => a.id)).toEqual(['b-1-2']); // without waiting out the delay
+    b.push(cmd(3)); // b-1-2 is in flight: this one waits (for the delay) to group with later commands
+    await turn();
+    b.push(cmd(4));
+    await turn();
+    expect(added).toHaveLength(1);
+    const flushed = b.flush();
+    expect(added.map((a) => a.id)).toEqual(['b-1-2', 'b-3-4']);
+    added[0]!.resolve();
+    added[1]!.resolve();
+    await flushed;
+    expect(b.releasedSeq).toBe(4);
+  });
+
   it('fast (unsafe): releases before the enqueue resolves', async () => {
     const { queue, added } = fakeQueue();
     const b = new BullOutputBatcher({ mode: 'fast', queue, maxCommands: 1 });
