@@ -344,7 +344,7 @@ export class EventLog {
     const end = o + LENGTH[kind];
     if (end > this.f.length) this.grow(end);
     const f = this.f;
-    f[o] = kind;
+    f[o + H_KIND] = kind;
     f[o + H_SEQ] = this.stampSeq;
     f[o + H_TS] = this.stampTs;
     this.n = end;
@@ -419,11 +419,7 @@ export class EventLog {
   // ---- reading -------------------------------------------------------------------------------------------
 
   kind(o: number): number {
-    return this.f[o];
-  }
-
-  seq(o: number): number {
-    return this.f[o + H_SEQ];
+    return this.f[o + H_KIND];
   }
 
   /** The offset of the record after the one at `o`. */

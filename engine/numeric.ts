@@ -88,32 +88,17 @@ const SAFE_UNITS = Number.MAX_SAFE_INTEGER;
 const SAFE_INT_PART = 90_071_991;
 const SAFE_UNITS_BIG = BigInt(SAFE_UNITS);
 
-/** `parseUnitsNumber` result for a value that is not a canonical non-negative decimal. */
+/** `parseSteps` results: a value that is not a canonical decimal above zero (negative ones included), a
+ * canonical value beyond 2^53 units (parse it with `parseUnits`), and one that is not a whole number of steps. */
 export const PARSE_INVALID = -1;
-/** `parseUnitsNumber` result for a canonical value beyond 2^53 units: parse it with `parseUnits`. */
 export const PARSE_TOO_BIG = -2;
-
-/**
- * The hot-path twin of `parseUnits` for non-negative values: the same grammar, but the units come back as a
- * plain number (exact: integer arithmetic below 2^53), with no bigint allocated. Negative values, and
- * everything `parseUnits` refuses, give PARSE_INVALID; values too large for a safe integer PARSE_TOO_BIG.
- */
-export function parseUnitsNumber(value: unknown): number {
-  if (typeof value !== 'string') return PARSE_INVALID;
-  const n = value.length;
-  if (n === 0 || n > 22) return PARSE_INVALID;
-  if (!scanDecimal(value, 0)) return PARSE_INVALID;
-  if (scannedInt > SAFE_INT_PART) return PARSE_TOO_BIG;
-  return scannedInt * 100_000_000 + scannedFrac;
-}
-
-/** `parseSteps` result for a value that is not a whole number of steps. */
 export const PARSE_OFF_STEP = -3;
 
 /**
- * `parseUnitsNumber(value) / step` when that is a whole number (a price in ticks, a quantity in lots): the
- * count, or PARSE_INVALID (zero included), PARSE_TOO_BIG or PARSE_OFF_STEP. The units stay inside: a large
- * double returned from a call that is not inlined is boxed, an allocation per order field.
+ * The hot-path twin of `parseUnits`, for counts of a step (a price in ticks, a quantity in lots): the same
+ * grammar, the units computed as a plain number (exact: integer arithmetic below 2^53), no bigint
+ * allocated, and the count returned when the units are a whole number of steps. The units stay inside: a
+ * large double returned from a call that is not inlined is boxed, an allocation per order field.
  */
 export function parseSteps(value: unknown, step: number): number {
   if (typeof value !== 'string') return PARSE_INVALID;
