@@ -86,27 +86,33 @@ export class Sequencer {
    * Throws SequencerClosedError after close().
    */
   submit(body: CommandBody): Sequenced {
-    if (this.closedReason !== null) throw new SequencerClosedError(this.closedReason);
-    const cmd = body as Command;
-    cmd.seq = this.engine.lastSeq + 1;
-    cmd.ts = this.clock.nowMicros();
+    const cmd = this.stamp(body);
     this.engine.applyInto(cmd, this.batcher.log);
     this.batcher.push(cmd);
     return cmd; // stamped, it is its own Sequenced: nothing more to allocate per command
   }
 
-  /** `submit`, returning the command's events too (decoded now: the batch's log is reused later). */
+  /**
+   * `submit`, returning the command's events too. They are decoded before the batcher takes the command:
+   * a push may seal and release the batch, and a released batch's log is reused.
+   */
   submitAndRead(body: CommandBody): SequencedWithEvents {
-    if (this.closedReason !== null) throw new SequencerClosedError(this.closedReason);
+    const cmd = this.stamp(body);
     const log = this.batcher.log;
     const from = log.n;
-    const cmd = body as Command;
-    cmd.seq = this.engine.lastSeq + 1;
-    cmd.ts = this.clock.nowMicros();
     this.engine.applyInto(cmd, log);
     const events = log.toEvents([], from);
     this.batcher.push(cmd);
     return { seq: cmd.seq, ts: cmd.ts, events };
+  }
+
+  /** The command with the next seq and the clock's time. Throws SequencerClosedError after close(). */
+  private stamp(body: CommandBody): Command {
+    if (this.closedReason !== null) throw new SequencerClosedError(this.closedReason);
+    const cmd = body as Command;
+    cmd.seq = this.engine.lastSeq + 1;
+    cmd.ts = this.clock.nowMicros();
+    return cmd;
   }
 
   /** Resolves once every command up to `seq` has been released (already released: at once). */
