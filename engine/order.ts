@@ -102,25 +102,20 @@ const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 /** A blank Order's instrument until `init` gives it one (never read before that). */
 const NO_INSTRUMENT = null as unknown as Instrument;
 
-/** The fields most orders never set. */
+/** The fields most orders never set (`declare`d: reset() assigns them all, from the constructor and on reuse). */
 class OrderExtra {
-  clientOrderId: string | null;
-  stopTicks: number;
-  expiredAt: number | null;
+  declare clientOrderId: string | null;
+  declare stopTicks: number;
+  declare expiredAt: number | null;
   /** Set only when it differs from the instrument's taker rate. */
-  commissionRate: Units | null;
+  declare commissionRate: Units | null;
   /** Risk: initial margin plus worst-case fee reserved for the unfilled part (1e-8 units). */
-  reserved: Units;
+  declare reserved: Units;
   /** Risk: the price the reservation is computed at (the limit; for market orders the worst level reached). */
-  reserveTicks: number;
+  declare reserveTicks: number;
 
   constructor() {
-    this.clientOrderId = null;
-    this.stopTicks = 0;
-    this.expiredAt = null;
-    this.commissionRate = null;
-    this.reserved = 0;
-    this.reserveTicks = 0;
+    this.reset();
   }
 
   reset(): void {
