@@ -264,6 +264,12 @@ export function instrumentFromCommand(id: number, cmd: CreateInstrument): Instru
   return new Instrument(id, spec, tick, lot, Number(min / lot), Number(max / lot));
 }
 
+/** An instrument again from the spec it was created with (a snapshot's, a batch job's). */
+export function instrumentFromSpec(spec: InstrumentSpec): Instrument | RejectReason {
+  const { instrumentId, ...fields } = spec;
+  return instrumentFromCommand(instrumentId, { ...fields, type: 'create_instrument' });
+}
+
 export function isCurrency(value: unknown): value is string {
   return typeof value === 'string' && /^[A-Z][A-Z0-9]{1,9}$/.test(value);
 }

@@ -26,7 +26,6 @@
 import type { EngineOptions } from './api.js';
 import type { BookSide } from './book.js';
 import { OrderBook } from './book.js';
-import type { CreateInstrument } from './commands.js';
 import type { OrderDirectory } from './directory.js';
 import { Engine, type Market, Owner } from './engine.js';
 import type {
@@ -40,7 +39,7 @@ import type {
   TimeInForce,
 } from './enums.js';
 import type { InstrumentSpec } from './events.js';
-import { type Instrument, instrumentFromCommand } from './instrument.js';
+import { type Instrument, instrumentFromSpec } from './instrument.js';
 import { Order, type OrderOrigin } from './order.js';
 import { Account } from './risk/account.js';
 import { Position } from './risk/position.js';
@@ -90,7 +89,7 @@ export function snapshotEngine(engine: Engine): Uint8Array {
   w.u(engine.markets.size);
   for (const m of engine.markets.values()) {
     const ins = m.instrument;
-    // The spec is re-validated on restore (instrumentFromCommand), which rebuilds every derived field.
+    // The spec is re-validated on restore (instrumentFromSpec), which rebuilds every derived field.
     w.str(JSON.stringify(ins.spec));
     w.u(ins.lastTradeTicks);
     w.big(ins.markUnits);
@@ -525,11 +524,7 @@ export function restoreInto(engine: Engine, bytes: Uint8Array): void {
   const markets: Market[] = [];
   for (let n = r.u(); n > 0; n--) {
     const spec = JSON.parse(r.str()) as InstrumentSpec;
-    const { instrumentId, ...fields } = spec;
-    const ins = instrumentFromCommand(instrumentId, {
-      ...fields,
-      type: 'create_instrument',
-    } as CreateInstrument);
+    const ins = instrumentFromSpec(spec);
     if (typeof ins === 'string') throw new Error(`snapshot instrument ${spec.symbol} is invalid: ${ins}`);
     ins.lastTradeTicks = r.u();
     ins.markUnits = r.units();

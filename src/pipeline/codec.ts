@@ -31,10 +31,10 @@
  */
 import { endianness } from 'node:os';
 import { Packr, Unpackr } from 'msgpackr';
-import type { Command, CreateInstrument } from '../../engine/commands.js';
+import type { Command } from '../../engine/commands.js';
 import { EventLog, INSTRUMENT_WORD, type RecordInstrument } from '../../engine/event-log.js';
 import type { InstrumentSpec } from '../../engine/events.js';
-import { type Instrument, instrumentFromCommand } from '../../engine/instrument.js';
+import { type Instrument, instrumentFromSpec } from '../../engine/instrument.js';
 import { durableRecords } from './durable.js';
 import type { Batch, SealedBatch } from './types.js';
 
@@ -226,11 +226,7 @@ function instrumentOf(spec: InstrumentSpec): Instrument {
   const key = JSON.stringify(spec);
   let ins = instrumentCache.get(key);
   if (ins === undefined) {
-    const { instrumentId, ...fields } = spec;
-    const built = instrumentFromCommand(instrumentId, {
-      ...fields,
-      type: 'create_instrument',
-    } as CreateInstrument);
+    const built = instrumentFromSpec(spec);
     if (typeof built === 'string')
       throw new BatchFormatError(`instrument ${spec.symbol} in a job is invalid: ${built}`);
     ins = built;
